@@ -1,0 +1,30 @@
+// Calls f(T{}) with the storage type of a floating-point dtype; other dtypes are an error.
+#pragma once
+#include "dtype.h"
+#include "error.h"
+#include "kernels.h"
+
+namespace ar {
+
+// Statistics (rstd, lse, losses) are f64 for f64 inputs and f32 otherwise.
+inline DType statDtype(DType d) { return d == DType::F64 ? DType::F64 : DType::F32; }
+
+template <typename F>
+void dispatchFloat(DType d, const char* op, F&& f) {
+  switch (d) {
+    case DType::F32: f(float{}); return;
+    case DType::BF16: f(bf16{}); return;
+    case DType::F64: f(double{}); return;
+    default: fail(op, ": expected a floating-point dtype (f32, bf16, f64), got ", dtypeName(d));
+  }
+}
+
+template <typename F>
+void dispatchAny(DType d, const char* op, F&& f) {
+  if (d == DType::I32) return f(int32_t{});
+  dispatchFloat(d, op, f);
+}
+
+template <typename T> T* as(const Buf& b) { return static_cast<T*>(b.ptr); }
+
+}  // namespace ar

@@ -1,0 +1,117 @@
+// Storage registry and the per-backend bump arenas.
+#include "storage.h"
+#include <algorithm>
+#include "error.h"
+
+namespace ar {
+
+namespace {
+constexpr size_t kAlign = 256;
+constexpr size_t kMinChunk = size_t(64) << 20;
+size_t alignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+}  // namespace
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+int64_t Registry::alloc(Backend& backend, DType dtype, int64_t numel, bool arena) {
+  if (numel < 0) fail("alloc: expected numel >= 0, got ", numel);
+  size_t bytes = alignUp(size_t(numel > 0 ? numel : 1) * size_t(dtypeSize(dtype)));
+  void* ptr;
+  if (arena) {
+    ptr = arenaAlloc(backend, bytes);
+  } else {
+    ptr = backend.alloc(bytes);
+    usage_[&backend].persistent += int64_t(bytes);
+  }
+  notePeak(backend);
+  int64_t id = nextId_++;
+  live_[id] = Storage{&backend, ptr, numel, dtype, arena};
+  if (arena) arenaIds_.push_back(id);
+  return id;
+}
+
+void* Registry::arenaAlloc(Backend& backend, size_t bytes) {
+  Arena& a = arenas_[&backend];
+  if (a.chunks.empty() || a.chunks.back().used + bytes > a.chunks.back().size) {
+    size_t last = a.chunks.empty() ? 0 : a.chunks.back().size;
+    size_t size = std::max({bytes, kMinChunk, last * 2});
+    a.chunks.push_back(Chunk{static_cast<char*>(backend.alloc(size)), size, 0});
+  }
+  Chunk& c = a.chunks.back();
+  void* p = c.ptr + c.used;
+  c.used += bytes;
+  a.used += bytes;
+  return p;
+}
+
+void Registry::free(int64_t id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;  // freeing twice is harmless
+  if (it->second.arena) fail("free: storage #", id, " belongs to the arena; it is released by resetArena()");
+  Storage& s = it->second;
+  usage_[s.backend].persistent -= int64_t(alignUp(size_t(s.numel > 0 ? s.numel : 1) * size_t(dtypeSize(s.dtype))));
+  s.backend->release(s.ptr);
+  live_.erase(it);
+}
+
+int64_t Registry::resetArena() {
+  for (int64_t id : arenaIds_) live_.erase(id);
+  arenaIds_.clear();
+  for (auto& [backend, a] : arenas_) {
+    // Coalesce a step's chunks into one so steady state is a single allocation.
+    if (a.chunks.size() > 1) {
+      size_t total = 0;
+      for (auto& c : a.chunks) total += c.size;
+      backend->synchronize();
+      for (auto& c : a.chunks) backend->release(c.ptr);
+      a.chunks.clear();
+      a.chunks.push_back(Chunk{static_cast<char*>(backend->alloc(total)), total, 0});
+    }
+    for (auto& c : a.chunks) c.used = 0;
+    a.used = 0;
+  }
+  return ++generation_;
+}
+
+const Storage& Registry::get(int64_t id, const char* what) const {
+  auto it = live_.find(id);
+  if (it == live_.end())
+    fail(what, ": storage #", id, " is not live (it was freed, or it came from an arena that was reset)");
+  return it->second;
+}
+
+void Registry::checkRange(const Storage& s, int64_t offset, int64_t count, const char* what) const {
+  if (offset < 0 || count < 0 || offset + count > s.numel)
+    fail(what, ": access [", offset, ", ", offset + count, ") is outside the storage of ", s.numel, " elements");
+}
+
+void Registry::notePeak(Backend& backend) {
+  Usage& u = usage_[&backend];
+  int64_t now = u.persistent + int64_t(arenas_[&backend].used);
+  if (now > u.peak) u.peak = now;
+}
+
+MemoryStats Registry::stats(Backend& backend) const {
+  MemoryStats m;
+  auto u = usage_.find(&backend);
+  if (u != usage_.end()) {
+    m.persistentBytes = u->second.persistent;
+    m.peakBytes = u->second.peak;
+  }
+  auto a = arenas_.find(&backend);
+  if (a != arenas_.end()) {
+    m.arenaUsedBytes = int64_t(a->second.used);
+    for (auto& c : a->second.chunks) m.arenaReservedBytes += int64_t(c.size);
+  }
+  return m;
+}
+
+void Registry::resetPeak(Backend& backend) {
+  usage_[&backend].peak = 0;
+  notePeak(backend);
+}
+
+}  // namespace ar

@@ -54,13 +54,6 @@ class Args {
     for (uint32_t k = 0; k < arr.Length(); ++k) out[k] = int64_t(arr.Get(k).As<Napi::Number>().DoubleValue());
     return out;
   }
-  // A storage id and an element offset; `count` contiguous elements are touched.
-  Buf tensor(int64_t count, const char* name) {
-    const Storage& s = storage(name);
-    int64_t off = i64();
-    registry().checkRange(s, off, count, label(name).c_str());
-    return at(s, off);
-  }
   // A strided view: checks the lowest and highest reachable element.
   Buf strided(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, int64_t off, const Storage& s, const char* name) {
     int64_t lo = off, hi = off;
@@ -255,15 +248,18 @@ Napi::Value copy(const Napi::CallbackInfo& info) {
   Args a(info, "copy");
   const Storage& src = a.storage("src");
   int64_t srcOff = a.i64();
-  std::vector<int64_t> strides = a.ints();
-  Pending out = pending(a, "out");
+  std::vector<int64_t> srcStrides = a.ints();
+  const Storage& out = a.storage("out");
+  int64_t outOff = a.i64();
+  std::vector<int64_t> outStrides = a.ints();
   std::vector<int64_t> shape = a.ints();
-  if (shape.size() != strides.size()) fail("copy: shape has ", shape.size(), " dims but strides has ", strides.size());
+  if (shape.size() != srcStrides.size() || shape.size() != outStrides.size())
+    fail("copy: shape has ", shape.size(), " dims but the strides have ", srcStrides.size(), " and ", outStrides.size());
   CopyArgs c{};
-  c.src = a.strided(shape, strides, srcOff, src, "src");
-  c.out = resolve("copy", out, numelOf(shape));
+  c.src = a.strided(shape, srcStrides, srcOff, src, "src");
+  c.out = a.strided(shape, outStrides, outOff, out, "out");
   c.ndim = int(shape.size());
-  for (size_t d = 0; d < shape.size(); ++d) { c.shape[d] = shape[d]; c.srcStrides[d] = strides[d]; }
+  for (size_t d = 0; d < shape.size(); ++d) { c.shape[d] = shape[d]; c.srcStrides[d] = srcStrides[d]; c.outStrides[d] = outStrides[d]; }
   a.backend().copy(c);
   return info.Env().Undefined();
 }
@@ -314,7 +310,7 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
 
 UnaryOp unaryOp(Args& a) {
   int64_t op = a.i64();
-  if (op < 0 || op > 15) fail(a.op(), ": unknown unary op id ", op);
+  if (op < 0 || op > 16) fail(a.op(), ": unknown unary op id ", op);
   return UnaryOp(op);
 }
 

@@ -17,8 +17,8 @@ constexpr int kMaxDims = 8;
 // out[contiguous shape] = fill value
 struct FillArgs { Buf out; int64_t n; double value; };
 
-// out[contiguous] = cast(src[strided]); shape/strides have `ndim` entries.
-struct CopyArgs { Buf src, out; int ndim; int64_t shape[kMaxDims]; int64_t srcStrides[kMaxDims]; };
+// out[strided] = cast(src[strided]); shape/strides have `ndim` entries. Writes never overlap.
+struct CopyArgs { Buf src, out; int ndim; int64_t shape[kMaxDims]; int64_t srcStrides[kMaxDims], outStrides[kMaxDims]; };
 
 // Counter-based random numbers: element i depends only on (seed, i), so every backend agrees.
 enum class RandomKind : int32_t { Normal = 0, Uniform = 1 };
@@ -31,7 +31,8 @@ struct BinaryArgs { BinaryOp op; Buf a, b, out; int ndim; int64_t shape[kMaxDims
 // out = op(x, s); x, out contiguous with n elements.
 enum class UnaryOp : int32_t {
   Neg = 0, Relu = 1, Square = 2, Tanh = 3, Sigmoid = 4, Rsqrt = 5, Exp = 6, Log = 7, Sqrt = 8,
-  Abs = 9, AddScalar = 10, MulScalar = 11, PowScalar = 12, ReluSquare = 13, Softcap = 14, Sign = 15
+  Abs = 9, AddScalar = 10, MulScalar = 11, PowScalar = 12, ReluSquare = 13, Softcap = 14, Sign = 15,
+  Step = 16  // x >= 0 ? 1 : 0
 };
 struct UnaryArgs { UnaryOp op; Buf x, out; int64_t n; double s; };
 // out = g * d op(x)/dx, with y = op(x) available where cheaper.

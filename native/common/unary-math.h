@@ -25,6 +25,7 @@ AR_HD inline A unaryValue(UnaryOp op, A x, A s) {
     case UnaryOp::ReluSquare: return x > A(0) ? x * x : A(0);
     case UnaryOp::Softcap: return s * tanh(x / s);
     case UnaryOp::Sign: return x > A(0) ? A(1) : (x < A(0) ? A(-1) : A(0));
+    case UnaryOp::Step: return x >= A(0) ? A(1) : A(0);
   }
   return x;
 }
@@ -48,7 +49,8 @@ AR_HD inline A unaryDerivative(UnaryOp op, A x, A y, A s) {
     case UnaryOp::PowScalar: return s * pow(x, s - A(1));
     case UnaryOp::ReluSquare: return x > A(0) ? A(2) * x : A(0);
     case UnaryOp::Softcap: { A t = y / s; return A(1) - t * t; }
-    case UnaryOp::Sign: return A(0);
+    case UnaryOp::Sign:
+    case UnaryOp::Step: return A(0);
   }
   return A(0);
 }

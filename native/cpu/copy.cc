@@ -1,4 +1,4 @@
-// fill and strided copy/cast: out[contiguous] = cast(src[strided]).
+// fill and strided copy/cast: out[strided] = cast(src[strided]).
 #include "../common/dispatch.h"
 #include "kernels.h"
 #include "parallel.h"
@@ -24,16 +24,19 @@ void copy(const CopyArgs& a) {
       O* out = as<O>(a.out);
       int64_t inner = a.ndim > 0 ? a.shape[a.ndim - 1] : 1;
       int64_t innerStride = a.ndim > 0 ? a.srcStrides[a.ndim - 1] : 1;
+      int64_t outInner = a.ndim > 0 ? a.outStrides[a.ndim - 1] : 1;
       int64_t rows = inner > 0 ? n / inner : 0;
       parallelFor(rows, inner, [&](int64_t row) {
-        // Decompose the row index over the outer dims to find the source offset.
-        int64_t off = 0, rem = row;
+        // Decompose the row index over the outer dims to find both offsets.
+        int64_t off = 0, outOff = 0, rem = row;
         for (int d = a.ndim - 2; d >= 0; --d) {
-          off += (rem % a.shape[d]) * a.srcStrides[d];
+          const int64_t k = rem % a.shape[d];
+          off += k * a.srcStrides[d];
+          outOff += k * a.outStrides[d];
           rem /= a.shape[d];
         }
         for (int64_t j = 0; j < inner; ++j)
-          Scalar<O>::store(out, row * inner + j, static_cast<typename Scalar<O>::Acc>(Scalar<S>::load(src, off + j * innerStride)));
+          Scalar<O>::store(out, outOff + j * outInner, static_cast<typename Scalar<O>::Acc>(Scalar<S>::load(src, off + j * innerStride)));
       });
     });
   });

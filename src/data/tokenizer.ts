@@ -62,12 +62,16 @@ export class Tokenizer {
   }
 
   /** Train a tokenizer with `vocabSize` tokens in all (mergeable ranks + special tokens). */
-  static train(texts: Iterable<string>, vocabSize: number, options?: TrainBpeOptions): Tokenizer {
+  static async train(
+    texts: Iterable<string> | AsyncIterable<string>,
+    vocabSize: number,
+    options?: TrainBpeOptions,
+  ): Promise<Tokenizer> {
     const minimum = 256 + SPECIAL_TOKENS.length;
     if (!Number.isInteger(vocabSize) || vocabSize < minimum) {
       throw new Error(`Expected \`vocabSize\` to be an integer >= ${minimum}, got \`${vocabSize}\``);
     }
-    return new Tokenizer(trainBpe(texts, vocabSize - minimum, options));
+    return new Tokenizer(await trainBpe(texts, vocabSize - minimum, options));
   }
 
   /** Parse tiktoken's BPE file format: one `base64(bytes) rank` line per mergeable token. */

@@ -14,14 +14,19 @@ export interface TrainBpeOptions {
  * result depends only on the text. Pair counts are updated incrementally after each merge:
  * only the words that contain the merged pair are touched.
  *
+ * @param texts read once, as they come, so they need not fit in memory together.
  * @returns the bytes of every token, indexed by id (= tiktoken rank), 256 + `numMerges` long.
  * @throws when the text runs out of pairs before `numMerges` merges.
  */
-export function trainBpe(texts: Iterable<string>, numMerges: number, options: TrainBpeOptions = {}): Uint8Array[] {
+export async function trainBpe(
+  texts: Iterable<string> | AsyncIterable<string>,
+  numMerges: number,
+  options: TrainBpeOptions = {},
+): Promise<Uint8Array[]> {
   if (!Number.isInteger(numMerges) || numMerges < 0) {
     throw new Error(`Expected \`numMerges\` to be an integer >= 0, got \`${numMerges}\``);
   }
-  const words = Words.fromChunkCounts(countChunks(texts));
+  const words = Words.fromChunkCounts(await countChunks(texts));
   const tokens: Uint8Array[] = Array.from({ length: 256 }, (_, byte) => Uint8Array.of(byte));
   const pairs = new PairTable(256 + numMerges);
   words.countPairs(pairs);
@@ -45,10 +50,10 @@ export function trainBpe(texts: Iterable<string>, numMerges: number, options: Tr
 }
 
 /** Count how often each pre-tokenizer chunk occurs. */
-function countChunks(texts: Iterable<string>): Map<string, number> {
+async function countChunks(texts: Iterable<string> | AsyncIterable<string>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const re = splitRegExp();
-  for (const text of texts) {
+  for await (const text of texts) {
     re.lastIndex = 0;
     for (let match = re.exec(text); match !== null; match = re.exec(text)) {
       const chunk = match[0];

@@ -1,0 +1,79 @@
+/**
+ * Device memory. Persistent storages (parameters, gradients, optimizer state, buffers) live until
+ * freed. Everything else comes from a per-step arena that `resetArena()` releases at once, so
+ * memory never depends on the JS garbage collector.
+ */
+import { native } from "./native.ts";
+import { DTYPE_ID, type DType, type Device } from "./dtype.ts";
+
+/** A native allocation. `generation` is null for persistent storage. */
+export class Storage {
+  freed = false;
+  constructor(
+    readonly id: number,
+    readonly device: Device,
+    readonly dtype: DType,
+    readonly numel: number,
+    readonly generation: number | null,
+  ) {}
+
+  /** True while the native memory behind this storage may still be used. */
+  get alive(): boolean {
+    return !this.freed && (this.generation === null || this.generation === arenaGeneration);
+  }
+
+  /** Frees a persistent storage now (arena storages go with the next reset). */
+  free(): void {
+    if (this.generation !== null || this.freed) return;
+    native.free(this.id);
+    this.freed = true;
+  }
+}
+
+let arenaGeneration = 0;
+let persistentDepth = 0;
+
+/** Allocates `numel` elements; persistent inside `persistent(...)` or when asked. */
+export function allocate(device: Device, dtype: DType, numel: number, persistent = persistentDepth > 0): Storage {
+  const id = native.alloc(device, DTYPE_ID[dtype], numel, !persistent);
+  return new Storage(id, device, dtype, numel, persistent ? null : arenaGeneration);
+}
+
+/** Runs `fn` with every allocation in it persistent (model construction, optimizer state). */
+export function persistent<T>(fn: () => T): T {
+  persistentDepth++;
+  try {
+    return fn();
+  } finally {
+    persistentDepth--;
+  }
+}
+
+/** Releases every arena tensor. Call it once per training step, after `optimizer.step()`. */
+export function resetArena(): void {
+  arenaGeneration = native.resetArena();
+}
+
+/** The number of arena resets so far (tensors remember the generation they were made in). */
+export function currentGeneration(): number {
+  return arenaGeneration;
+}
+
+export interface MemoryStats {
+  persistentBytes: number;
+  arenaUsedBytes: number;
+  arenaReservedBytes: number;
+  peakBytes: number;
+}
+
+export function memoryStats(device: Device): MemoryStats {
+  return native.memoryStats(device);
+}
+
+export function resetPeakMemory(device: Device): void {
+  native.resetPeak(device);
+}
+
+export function synchronize(device: Device): void {
+  native.synchronize(device);
+}

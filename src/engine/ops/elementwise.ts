@@ -1,0 +1,141 @@
+/** Elementwise ops: broadcasting binary arithmetic, unary functions and scalar ops. */
+import { apply, defineOp, opError, type OpDef } from "../dispatch.ts";
+import { isFloat } from "../dtype.ts";
+import { native } from "../native.ts";
+import { broadcastShapes, formatShape } from "../shape.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { sumToShape } from "./reduce.ts";
+
+const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4 } as const;
+type BinaryName = keyof typeof BINARY;
+
+/** Strides that read `t` as if broadcast to `shape` (0 on broadcast dims). */
+export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
+  const lead = shape.length - t.ndim;
+  return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]));
+}
+
+function binaryForward(name: BinaryName, a: Tensor, b: Tensor, out?: Tensor): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape)!;
+  const o = out ?? Tensor.empty(shape, a.dtype, a.device);
+  native.binary(BINARY[name], a.storage.id, a.offset, broadcastStrides(a, shape), b.storage.id, b.offset,
+    broadcastStrides(b, shape), o.storage.id, o.offset, shape);
+  return o;
+}
+
+function defineBinary(name: BinaryName, backward?: OpDef<null>["backward"]): OpDef<null> {
+  return defineOp<null>({ name, forward: ([a, b]) => ({ outputs: [binaryForward(name, a, b)] }), backward });
+}
+
+const addOp = defineBinary("add", ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!, b.shape)]);
+const subOp = defineBinary("sub", ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!.neg(), b.shape)]);
+const mulOp = defineBinary("mul", ({ inputs: [a, b] }, [g]) => [sumToShape(g!.mul(b), a.shape), sumToShape(g!.mul(a), b.shape)]);
+const divOp = defineBinary("div", ({ inputs: [a, b] }, [g]) => [
+  sumToShape(g!.div(b), a.shape),
+  sumToShape(g!.mul(a).div(b.square()).neg(), b.shape),
+]);
+const maximumOp = defineBinary("maximum");
+
+function checkBinary(name: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== b.dtype) throw opError(name, `dtypes must match, got ${a.dtype} and ${b.dtype}`, [a, b]);
+  if (!isFloat(a.dtype)) throw opError(name, `expected floating-point tensors, got ${a.dtype}`, [a, b]);
+  if (!broadcastShapes(a.shape, b.shape)) {
+    throw opError(name, `shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be broadcast together`, [a, b]);
+  }
+}
+
+function binary(op: OpDef<null>, a: Tensor, b: Tensor): Tensor {
+  checkBinary(op.name, a, b);
+  return apply(op, [a, b], null)[0];
+}
+
+// Unary op codes match native/common/kernels.h UnaryOp.
+const UNARY = {
+  neg: 0, relu: 1, square: 2, tanh: 3, sigmoid: 4, rsqrt: 5, exp: 6, log: 7, sqrt: 8, abs: 9,
+  add_scalar: 10, mul_scalar: 11, pow_scalar: 12, relu_square: 13, softcap: 14, sign: 15, step: 16,
+} as const;
+type UnaryName = keyof typeof UNARY;
+
+function defineUnary(name: UnaryName, differentiable = true): OpDef<{ s: number }> {
+  const code = UNARY[name];
+  return defineOp<{ s: number }>({
+    name,
+    forward: ([x], { s }) => {
+      const src = x.contiguous();
+      const out = Tensor.empty(x.shape, x.dtype, x.device);
+      native.unary(code, src.storage.id, src.offset, out.storage.id, 0, x.numel, s);
+      return { outputs: [out], saved: [src] };
+    },
+    backward: differentiable
+      ? ({ saved: [x], outputs: [y], attrs: { s } }, [g]) => {
+          const gc = g!.contiguous();
+          const dx = Tensor.empty(x.shape, x.dtype, x.device);
+          native.unaryBackward(code, x.storage.id, x.offset, y.storage.id, y.offset, gc.storage.id, gc.offset, dx.storage.id, 0, x.numel, s);
+          return [dx];
+        }
+      : undefined,
+  });
+}
+
+const unaryOps = Object.fromEntries(
+  (Object.keys(UNARY) as UnaryName[]).map((n) => [n, defineUnary(n, n !== "sign" && n !== "step")]),
+) as Record<UnaryName, OpDef<{ s: number }>>;
+
+function unary(name: UnaryName, x: Tensor, s = 0): Tensor {
+  if (!isFloat(x.dtype)) throw opError(name, `expected a floating-point tensor, got ${x.dtype}`, [x]);
+  return apply(unaryOps[name], [x], { s })[0];
+}
+
+function asTensorLike(op: string, other: TensorLike): void {
+  if (typeof other === "number" && !Number.isFinite(other)) throw new RangeError(`${op}: expected a finite number, got ${other}`);
+}
+
+export function add(a: Tensor, b: TensorLike): Tensor {
+  asTensorLike("add", b);
+  return typeof b === "number" ? unary("add_scalar", a, b) : binary(addOp, a, b);
+}
+export function sub(a: Tensor, b: TensorLike): Tensor {
+  asTensorLike("sub", b);
+  return typeof b === "number" ? unary("add_scalar", a, -b) : binary(subOp, a, b);
+}
+export function mul(a: Tensor, b: TensorLike): Tensor {
+  asTensorLike("mul", b);
+  return typeof b === "number" ? unary("mul_scalar", a, b) : binary(mulOp, a, b);
+}
+export function div(a: Tensor, b: TensorLike): Tensor {
+  asTensorLike("div", b);
+  return typeof b === "number" ? unary("mul_scalar", a, 1 / b) : binary(divOp, a, b);
+}
+/** Elementwise maximum (no gradient; used by optimizers for clamping). */
+export function maximum(a: Tensor, b: TensorLike): Tensor {
+  const bt = typeof b === "number" ? Tensor.from([b], [], a.dtype, a.device) : b;
+  return binary(maximumOp, a, bt);
+}
+
+export const neg = (x: Tensor): Tensor => unary("neg", x);
+export const relu = (x: Tensor): Tensor => unary("relu", x);
+export const square = (x: Tensor): Tensor => unary("square", x);
+export const tanh = (x: Tensor): Tensor => unary("tanh", x);
+export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
+export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x);
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+export const exp = (x: Tensor): Tensor => unary("exp", x);
+export const log = (x: Tensor): Tensor => unary("log", x);
+export const abs = (x: Tensor): Tensor => unary("abs", x);
+export const pow = (x: Tensor, exponent: number): Tensor => unary("pow_scalar", x, exponent);
+/** relu(x)^2 in one op (the reference MLP activation). */
+export const reluSquare = (x: Tensor): Tensor => unary("relu_square", x);
+/** cap * tanh(x / cap): the logit softcap. */
+export const softcap = (x: Tensor, cap: number): Tensor => unary("softcap", x, cap);
+/** 1 where x >= 0, else 0 (no gradient). */
+export const step = (x: Tensor): Tensor => unary("step", x);
+
+/** dst += src in place (dst contiguous, same shape). Not recorded. */
+export function addInto(dst: Tensor, src: Tensor): void {
+  checkBinary("add_", dst, src);
+  dst.assertAlive("add_");
+  src.assertAlive("add_");
+  if (!dst.isContiguous()) throw opError("add_", "the destination must be contiguous", [dst, src]);
+  if (broadcastShapes(dst.shape, src.shape)!.length !== dst.ndim) throw opError("add_", "src must broadcast to dst's shape", [dst, src]);
+  binaryForward("add", dst, src, dst);
+}

@@ -1,0 +1,60 @@
+/** Reductions: sum, mean and norm over dims, and sumToShape for broadcast gradients. */
+import { apply, defineOp, opError } from "../dispatch.ts";
+import { native } from "../native.ts";
+import { normalizeDim, numelOf, sameShape } from "../shape.ts";
+import { Tensor } from "../tensor.ts";
+
+/** Sums a contiguous tensor over one dim, keeping it as size 1. */
+function sumDim(x: Tensor, d: number): Tensor {
+  const shape = [...x.shape];
+  const outer = numelOf(shape.slice(0, d)), r = shape[d], inner = numelOf(shape.slice(d + 1));
+  shape[d] = 1;
+  const out = Tensor.empty(shape, x.dtype, x.device);
+  native.reduce(0, x.storage.id, x.offset, out.storage.id, 0, outer, r, inner);
+  return out;
+}
+
+const sumOp = defineOp<{ dims: number[]; keepdim: boolean }>({
+  name: "sum",
+  forward: ([x], { dims, keepdim }) => {
+    let y = x.contiguous();
+    for (const d of [...dims].sort((a, b) => b - a)) y = sumDim(y, d);
+    const shape = keepdim ? y.shape : x.shape.filter((_, i) => !dims.includes(i));
+    return { outputs: [new Tensor(y.storage, shape)] };
+  },
+  backward: ({ inputs: [x], attrs: { dims } }, [g]) => {
+    const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    return [g!.reshape(...kept).expand(...x.shape)];
+  },
+});
+
+function resolveDims(x: Tensor, dim: number | number[] | undefined, op: string): number[] {
+  if (dim === undefined) return x.shape.map((_, i) => i);
+  const dims = (Array.isArray(dim) ? dim : [dim]).map((d) => normalizeDim(d, x.ndim, op));
+  if (new Set(dims).size !== dims.length) throw opError(op, `repeated dims ${JSON.stringify(dim)}`, [x]);
+  return dims;
+}
+
+export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  if (x.dtype === "i32") throw opError("sum", "expected a floating-point tensor", [x]);
+  return apply(sumOp, [x], { dims: resolveDims(x, dim, "sum"), keepdim })[0];
+}
+
+export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const dims = resolveDims(x, dim, "mean");
+  const count = numelOf(dims.map((d) => x.shape[d]));
+  return sum(x, dims, keepdim).mul(1 / count);
+}
+
+/** The 2-norm over `dim` (all elements when omitted). */
+export function norm(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  return sum(x.square(), dim, keepdim).sqrt();
+}
+
+/** Sums `g` over the dims that broadcasting added or expanded, back to `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const dims = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+  return sum(g, dims, true).reshape(...shape);
+}

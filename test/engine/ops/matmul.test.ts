@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import * as E from "../../../src/engine/index.ts";
+import { gradcheck, rand64 } from "../gradcheck.ts";
+
+/** Plain triple loop over host arrays: the independent reference. */
+function naive(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): number[] {
+  const out = new Array<number>(M * N).fill(0);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) out[i * N + j] += a[i * K + k] * b[k * N + j];
+  return out;
+}
+
+describe("matmul", () => {
+  E.manualSeed(14);
+
+  it.each([
+    [1, 1, 1],
+    [7, 5, 3],
+    [33, 70, 45],
+    [130, 300, 97],
+  ])("f32 %ix%i @ %ix? matches a naive loop (packed kernel tails included)", (M, K, N) => {
+    const a = E.randn([M, K]), b = E.randn([K, N]);
+    const got = E.matmul(a, b).toArray();
+    const want = naive(a.toArray(), b.toArray(), M, K, N);
+    want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 3));
+  });
+
+  it("transposed views and batches give the same values as contiguous copies", () => {
+    const a = E.randn([3, 6, 5]), b = E.randn([3, 4, 5]);
+    const viaView = E.matmul(a, b.transpose(-2, -1)).toArray();
+    const viaCopy = E.matmul(a, b.transpose(-2, -1).contiguous()).toArray();
+    viaView.forEach((v, i) => expect(v).toBeCloseTo(viaCopy[i], 4));
+    const w = E.randn([4, 5]);
+    const lin = E.F.linear(a, w).toArray();
+    const ref = E.matmul(a.reshape(18, 5), w.transpose(0, 1).contiguous()).toArray();
+    lin.forEach((v, i) => expect(v).toBeCloseTo(ref[i], 4));
+  });
+
+  it("bf16 inputs accumulate in fp32", () => {
+    const a = E.randn([16, 64]), b = E.randn([64, 8]);
+    const got = E.matmul(a.to("bf16"), b.to("bf16")).toArray();
+    const want = naive(a.to("bf16").toArray(), b.to("bf16").toArray(), 16, 64, 8);
+    want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(0.05 * Math.max(1, Math.abs(w))));
+  });
+
+  it("gradients match finite differences: 2-D, batched, broadcast weight, transposed views", () => {
+    gradcheck((a, b) => E.matmul(a, b), [rand64([3, 4]), rand64([4, 2])]);
+    gradcheck((a, b) => E.matmul(a, b), [rand64([2, 3, 4]), rand64([2, 4, 5])]);
+    gradcheck((x, w) => E.F.linear(x, w), [rand64([2, 3, 4]), rand64([5, 4])]);
+    gradcheck((a, b) => E.matmul(a.transpose(-2, -1), b), [rand64([2, 4, 3]), rand64([2, 4, 2])]);
+  });
+});

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 
 /** Separates documents in a `.txt` shard, as in TinyStories; a file without it is one document. */
@@ -48,21 +48,33 @@ async function* readTextShard(path: string): AsyncGenerator<string[]> {
     .filter((doc) => doc.length > 0);
 }
 
-async function* readParquetShard(path: string): AsyncGenerator<string[]> {
-  const fail = (error: unknown): never => {
-    throw new Error(`Could not read parquet shard \`${path}\`: ${(error as Error).message}`, { cause: error });
-  };
-  const file = await asyncBufferFromFile(path).catch(fail);
-  const metadata = await parquetMetadataAsync(file).catch(fail);
+/**
+ * Open a parquet shard and read its footer, checking that it has a `text` column.
+ * @throws an error naming the file when it is missing, corrupt, truncated or has no `text` column.
+ */
+export async function openParquetShard(path: string): Promise<{ file: AsyncBuffer; metadata: FileMetaData }> {
+  const file = await asyncBufferFromFile(path).catch(failReading(path));
+  const metadata = await parquetMetadataAsync(file).catch(failReading(path));
   const columns = parquetSchema(metadata).children.map((child) => child.element.name);
   if (!columns.includes("text")) {
     const found = columns.map((name) => `\`${name}\``).join(", ") || "none";
     throw new Error(`Expected parquet shard \`${path}\` to have a \`text\` column, got ${found}`);
   }
+  return { file, metadata };
+}
+
+function failReading(path: string): (error: unknown) => never {
+  return (error) => {
+    throw new Error(`Could not read parquet shard \`${path}\`: ${(error as Error).message}`, { cause: error });
+  };
+}
+
+async function* readParquetShard(path: string): AsyncGenerator<string[]> {
+  const { file, metadata } = await openParquetShard(path);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const rows = await parquetReadObjects({ file, metadata, columns: ["text"], rowStart, rowEnd, compressors }).catch(fail);
+    const rows = await parquetReadObjects({ file, metadata, columns: ["text"], rowStart, rowEnd, compressors }).catch(failReading(path));
     const texts = rows.map((row, i) => {
       if (typeof row.text !== "string") {
         throw new Error(`Expected row ${rowStart + i} of parquet shard \`${path}\` to hold a string \`text\`, got \`${row.text}\``);

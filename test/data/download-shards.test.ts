@@ -13,7 +13,7 @@ function fakeHub(files: Record<string, Uint8Array>) {
     const name = url.slice(url.lastIndexOf("/") + 1);
     const bytes = files[name];
     if (!bytes) return new Response("", { status: 404, statusText: "Not Found" });
-    return new Response(bytes, { headers: { "content-length": String(bytes.length) } });
+    return new Response(Buffer.from(bytes), { headers: { "content-length": String(bytes.length) } });
   }) as typeof fetch;
   return { fetchImpl, requested };
 }

@@ -1,0 +1,105 @@
+import type { Experiment, Outcome } from "./experiment.ts";
+import { pooledSigma } from "./judge.ts";
+
+/** One past experiment as the agent sees it. */
+export interface LedgerEntry {
+  n: number;
+  title: string;
+  hypothesis: string;
+  fingerprint: string | null;
+  /** Mean val_bpb of its runs, when it has any. */
+  valBpb: number | null;
+  /** Against its parent; negative is better. */
+  delta: number | null;
+  outcome: Outcome | "running";
+  /** The status and log excerpt of a crash. */
+  crash: string | null;
+}
+
+/** Counts for the dashboard. */
+export interface LedgerCounts {
+  kept: number;
+  discarded: number;
+  crashed: number;
+  inconclusive: number;
+  running: number;
+}
+
+/**
+ * Every experiment of a research branch, with what can be derived from them: the runs of
+ * each tree (code), the noise, the entries the agent reads, counts and the leaderboard.
+ */
+export class Ledger {
+  readonly experiments: readonly Experiment[];
+
+  constructor(
+    experiments: readonly Experiment[],
+    /** Runs from earlier noise epochs are ignored for values and noise. */
+    readonly epoch: number,
+  ) {
+    this.experiments = [...experiments].sort((a, b) => a.n - b.n);
+  }
+
+  /** val_bpb of every successful run of the code with this tree, in the current epoch. */
+  runsOf(tree: string): number[] {
+    return this.#groups().get(tree) ?? [];
+  }
+
+  /** Pooled run-to-run noise of the current epoch; null until some code has two runs. */
+  sigma(): number | null {
+    return pooledSigma(this.#groups().values());
+  }
+
+  #groups(): Map<string, number[]> {
+    const groups = new Map<string, number[]>();
+    const seen = new Set<string>();
+    for (const experiment of this.experiments) {
+      for (const m of experiment.measurements) {
+        if (m.epoch !== this.epoch || m.valBpb === null || seen.has(m.sha)) continue;
+        seen.add(m.sha);
+        groups.set(m.tree, [...(groups.get(m.tree) ?? []), m.valBpb]);
+      }
+    }
+    return groups;
+  }
+
+  /** Experiments (not baselines), oldest first, as the agent reads them. */
+  entries(): LedgerEntry[] {
+    return this.experiments
+      .filter((e) => e.kind === "experiment")
+      .map((e) => {
+        const runs = e.measurements.flatMap((m) => (m.valBpb === null ? [] : [m.valBpb]));
+        const crashed = e.measurements.filter((m) => m.status !== "ok").at(-1);
+        return {
+          n: e.n,
+          title: e.title,
+          hypothesis: e.hypothesis,
+          fingerprint: e.fingerprint,
+          valBpb: e.decision?.candidate ?? (runs.length > 0 ? runs.reduce((a, b) => a + b) / runs.length : null),
+          delta: e.decision?.delta ?? null,
+          outcome: e.outcome ?? "running",
+          crash: crashed ? `${crashed.status}: ${crashed.reason ?? crashed.crashExcerpt ?? ""}`.trim() : null,
+        };
+      });
+  }
+
+  counts(): LedgerCounts {
+    const counts: LedgerCounts = { kept: 0, discarded: 0, crashed: 0, inconclusive: 0, running: 0 };
+    for (const e of this.experiments) {
+      if (e.kind !== "experiment") continue;
+      if (e.state === "open") counts.running++;
+      else if (e.outcome === "improved" && e.state === "merged") counts.kept++;
+      else if (e.outcome === "crashed") counts.crashed++;
+      else if (e.outcome === "inconclusive") counts.inconclusive++;
+      else counts.discarded++;
+    }
+    return counts;
+  }
+
+  /** Merged experiments, best val_bpb first. */
+  leaderboard(): Experiment[] {
+    return this.experiments
+      .filter((e) => e.state === "merged" && e.decision?.candidate != null)
+      .sort((a, b) => a.decision!.candidate! - b.decision!.candidate!);
+  }
+}

@@ -1,0 +1,13 @@
+/** One search/replace edit: `search` must occur exactly once in `file`. */
+export interface Edit {
+  file: string;
+  search: string;
+  replace: string;
+}
+
+/** What an agent proposes: one experiment, stated as a hypothesis and edits to `train.ts`. */
+export interface Proposal {
+  title: string;
+  hypothesis: string;
+  edits: Edit[];
+}

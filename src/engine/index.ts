@@ -13,6 +13,7 @@ export * from "./ops/index.ts";
 export * as F from "./functional.ts";
 export * as nn from "./nn.ts";
 export { AdamW, type AdamWGroup } from "./optim/adamw.ts";
+export { peakBf16Flops } from "./device-peaks.ts";
 export { Muon, polarExpress, norMuon, POLAR_EXPRESS_COEFFS, type MuonGroup } from "./optim/muon.ts";
 
 export interface BackendInfo {

@@ -1,0 +1,138 @@
+/**
+ * prepare.ts: the fixed half of every experiment. The constants, the data, the tokenizer,
+ * the dataloader and the metric that every experiment is judged by. The agent never edits it.
+ *
+ * As a library (what train.ts imports): the profile's constants, `loadTokenizer`,
+ * `makeDataloader`, `tokenBytes` and the metric.
+ * As a script: download or generate the shards and train the tokenizer.
+ *
+ *   npx tsx prepare.ts [--profile default|cpu|test] [--source DIR|URL] [--num-shards N] [--cache-dir DIR]
+ *
+ * The profile comes from `--profile` or AUTORESEARCH_PROFILE; the data from `--source` or
+ * AUTORESEARCH_DATA (a directory of .parquet/.txt shards, or a climbmix mirror URL); the cache
+ * from `--cache-dir` or AUTORESEARCH_CACHE_DIR (default ~/.cache/autoresearch).
+ */
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { evaluateBpb as evaluateLossFnBpb, type TokenLossFn } from "./src/data/evaluate-bpb.ts";
+import { listShards } from "./src/data/list-shards.ts";
+import { packedBatches, type Batch } from "./src/data/packed-batches.ts";
+import { prepareData } from "./src/data/prepare-data.ts";
+import { describeOverrides, selectProfile } from "./src/data/profiles.ts";
+import { resolveDataLayout } from "./src/data/resolve-data-layout.ts";
+import { Tokenizer } from "./src/data/tokenizer.ts";
+import { loadTokenizer as loadTokenizerFrom } from "./src/data/tokenizer-files.ts";
+
+export { SPLIT_PATTERN } from "./src/data/split-pattern.ts";
+export { BOS_TOKEN, SPECIAL_TOKENS, Tokenizer } from "./src/data/tokenizer.ts";
+export type { Batch, TokenLossFn };
+
+const argv = process.argv.slice(2);
+
+/** The active profile (never silent: a non-default one prints what it overrides). */
+export const PROFILE = selectProfile(argv, process.env);
+export const PROFILE_NAME = PROFILE.name;
+const overrides = describeOverrides(PROFILE);
+if (overrides) console.log(overrides);
+
+/** Context length; the metric is always computed at this length. */
+export const MAX_SEQ_LEN = PROFILE.MAX_SEQ_LEN;
+/** Training time budget in seconds. */
+export const TIME_BUDGET = PROFILE.TIME_BUDGET;
+/** Validation tokens the metric is computed over. */
+export const EVAL_TOKENS = PROFILE.EVAL_TOKENS;
+/** Vocabulary size, special tokens included. */
+export const VOCAB_SIZE = PROFILE.VOCAB_SIZE;
+
+const layout = resolveDataLayout(PROFILE, argv, process.env);
+
+/** Fail with the command that would have prepared what is missing. */
+function notPrepared(error: unknown): never {
+  throw new Error(`${(error as Error).message}. Run \`${layout.prepareCommand}\` first.`, { cause: error });
+}
+
+/** The tokenizer that prepare trained for this profile and data. */
+export async function loadTokenizer(): Promise<Tokenizer> {
+  return loadTokenizerFrom(layout.tokenizerDir, VOCAB_SIZE).catch(notPrepared);
+}
+
+/** UTF-8 byte length of every token id, 0 for special tokens (the metric's denominator). */
+export async function tokenBytes(tokenizer?: Tokenizer): Promise<Int32Array> {
+  return (tokenizer ?? (await loadTokenizer())).tokenBytes;
+}
+
+/**
+ * Batches of `B` rows of `T` tokens, BOS-aligned and best-fit packed. "train" loops over the
+ * training shards forever; "val" makes one pass over the pinned validation shard.
+ */
+export async function* makeDataloader(tokenizer: Tokenizer, B: number, T: number, split: "train" | "val"): AsyncGenerator<Batch> {
+  if (split !== "train" && split !== "val") throw new Error(`Expected \`split\` to be "train" or "val", got \`${split}\``);
+  const shards = await listShards(layout.shardDir).catch(notPrepared);
+  yield* packedBatches(split === "train" ? shards.train : [shards.val], tokenizer, B, T, { loop: split === "train" });
+}
+
+/**
+ * val_bpb from a per-token loss function (nats, reduction "none"), over EVAL_TOKENS of the
+ * validation shard at MAX_SEQ_LEN.
+ */
+export async function evaluateLossBpb(lossFn: TokenLossFn, batchSize: number, tokenizer?: Tokenizer): Promise<number> {
+  const tok = tokenizer ?? (await loadTokenizer());
+  return evaluateLossFnBpb(lossFn, {
+    tokenBytes: tok.tokenBytes,
+    batchSize,
+    seqLen: MAX_SEQ_LEN,
+    evalTokens: EVAL_TOKENS,
+    valLoader: makeDataloader(tok, batchSize, MAX_SEQ_LEN, "val"),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// What train.ts hands its model and figures to (the only part that touches the engine)
+// ---------------------------------------------------------------------------
+import { modelLossFn, type LossModel } from "./src/data/model-bpb.ts";
+import { reportRun, type RunSummary } from "./src/data/run-report.ts";
+import { writeProgress } from "./src/data/progress-line.ts";
+import { readFlag } from "./src/data/profiles.ts";
+
+export type { LossModel, RunSummary };
+
+/** val_bpb of `model` (its forward pass with reduction "none"), like the reference's evaluate_bpb. */
+export async function evaluateBpb(model: LossModel, batchSize: number): Promise<number> {
+  return evaluateLossBpb(modelLossFn(model), batchSize);
+}
+
+/** Shows one progress line (rewritten in place on a terminal). */
+export function progress(line: string): void {
+  writeProgress(line);
+}
+
+/** With `--dry-run`: print the config's figures as JSON and exit before anything is allocated. */
+export function dryRunExit(figures: Record<string, number>): void {
+  if (!argv.includes("--dry-run")) return;
+  console.log(`dry_run: ${JSON.stringify(figures)}`);
+  process.exit(0);
+}
+
+/** Prints the reference's `---` summary and writes the same figures to `--summary-json` (default result.json). */
+export async function reportResults(summary: RunSummary): Promise<void> {
+  await reportRun(summary, readFlag(argv, "summary-json") ?? "result.json");
+}
+
+async function main(): Promise<void> {
+  // Strict parsing here only: as a library, argv belongs to the importing script.
+  parseArgs({
+    args: argv,
+    options: { profile: { type: "string" }, source: { type: "string" }, "num-shards": { type: "string" }, "cache-dir": { type: "string" } },
+  });
+  const started = performance.now();
+  const { shards, tokenizer } = await prepareData(PROFILE, layout, { progress: process.stderr });
+  console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${shards.train.length + 1} shards in ${layout.shardDir}, vocab ${tokenizer.vocabSize}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  await main().catch((error: Error) => {
+    console.error(`prepare: ${error.message}`);
+    process.exitCode = 1;
+  });
+}

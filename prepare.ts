@@ -103,7 +103,7 @@ export async function evaluateBpb(model: LossModel, batchSize: number): Promise<
 }
 
 /** Shows one progress line (rewritten in place on a terminal). */
-export function progress(line: string): void {
+export function logProgress(line: string): void {
   writeProgress(line);
 }
 

@@ -1,0 +1,381 @@
+/**
+ * autoresearch pretraining script: one GPU (or the CPU), one file, a fixed time budget.
+ * The agent edits this file and nothing else. It may import only the engine and prepare.ts.
+ *
+ * Usage: npm run train -- [--profile cpu]   (or: npx tsx train.ts)
+ */
+import * as torch from "./src/engine/index.ts";
+import { F, nn, Tensor } from "./src/engine/index.ts";
+import {
+  MAX_SEQ_LEN, TIME_BUDGET, VOCAB_SIZE, loadTokenizer, makeDataloader, evaluateBpb, logProgress, dryRunExit, reportResults,
+} from "./prepare.ts";
+
+// ---------------------------------------------------------------------------
+// GPT model
+// ---------------------------------------------------------------------------
+
+interface GPTConfig {
+  sequenceLen: number;
+  vocabSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  windowPattern: string;
+}
+
+const VE_GATE_CHANNELS = 32;
+const SOFTCAP = 15;
+
+/** Value embeddings on alternating layers, the last one always included. */
+function hasVe(layerIdx: number, nLayer: number): boolean {
+  return layerIdx % 2 === (nLayer - 1) % 2;
+}
+
+/** Attention window per layer from the pattern: L = full context, S = half; the last layer is always L. */
+function windowSizes(config: GPTConfig): number[] {
+  const pattern = config.windowPattern.toUpperCase();
+  if (!/^[SL]+$/.test(pattern)) throw new Error(`Expected WINDOW_PATTERN to use only S and L, got "${config.windowPattern}"`);
+  const long = config.sequenceLen, short = Math.floor(long / 2);
+  const sizes = Array.from({ length: config.nLayer }, (_, i) => (pattern[i % pattern.length] === "L" ? long : short));
+  sizes[config.nLayer - 1] = long;
+  return sizes;
+}
+
+class CausalSelfAttention extends nn.Module {
+  headDim: number;
+  c_q: nn.Linear;
+  c_k: nn.Linear;
+  c_v: nn.Linear;
+  c_proj: nn.Linear;
+  ve_gate: nn.Linear | null;
+
+  constructor(readonly config: GPTConfig, layerIdx: number, device: torch.Device) {
+    super();
+    this.headDim = config.nEmbd / config.nHead;
+    this.c_q = new nn.Linear(config.nEmbd, config.nEmbd, { device });
+    this.c_k = new nn.Linear(config.nEmbd, config.nEmbd, { device });
+    this.c_v = new nn.Linear(config.nEmbd, config.nEmbd, { device });
+    this.c_proj = new nn.Linear(config.nEmbd, config.nEmbd, { device });
+    this.ve_gate = hasVe(layerIdx, config.nLayer) ? new nn.Linear(VE_GATE_CHANNELS, config.nHead, { device }) : null;
+  }
+
+  forward(x: Tensor, ve: Tensor | null, cos: Tensor, sin: Tensor, window: number): Tensor {
+    const [B, T, C] = x.shape;
+    const H = this.config.nHead, D = this.headDim;
+    const q = this.c_q.forward(x).view(B, T, H, D);
+    const k = this.c_k.forward(x).view(B, T, H, D);
+    let v = this.c_v.forward(x).view(B, T, H, D);
+    // Value residual: mix in the value embedding with an input-dependent gate per head.
+    if (ve !== null && this.ve_gate !== null) {
+      const gate = F.sigmoid(this.ve_gate.forward(x.slice(-1, 0, VE_GATE_CHANNELS))).mul(2);
+      v = v.add(gate.unsqueeze(-1).mul(ve.view(B, T, H, D)));
+    }
+    const qn = F.rmsNorm(F.applyRotary(q, cos, sin));
+    const kn = F.rmsNorm(F.applyRotary(k, cos, sin));
+    const y = F.attention(qn, kn, v, { window });
+    return this.c_proj.forward(y.view(B, T, C));
+  }
+}
+
+class MLP extends nn.Module {
+  c_fc: nn.Linear;
+  c_proj: nn.Linear;
+
+  constructor(config: GPTConfig, device: torch.Device) {
+    super();
+    this.c_fc = new nn.Linear(config.nEmbd, 4 * config.nEmbd, { device });
+    this.c_proj = new nn.Linear(4 * config.nEmbd, config.nEmbd, { device });
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.c_proj.forward(F.reluSquare(this.c_fc.forward(x)));
+  }
+}
+
+class Block extends nn.Module {
+  attn: CausalSelfAttention;
+  mlp: MLP;
+
+  constructor(config: GPTConfig, layerIdx: number, device: torch.Device) {
+    super();
+    this.attn = new CausalSelfAttention(config, layerIdx, device);
+    this.mlp = new MLP(config, device);
+  }
+
+  forward(x: Tensor, ve: Tensor | null, cos: Tensor, sin: Tensor, window: number): Tensor {
+    x = x.add(this.attn.forward(F.rmsNorm(x), ve, cos, sin, window));
+    return x.add(this.mlp.forward(F.rmsNorm(x)));
+  }
+}
+
+class GPT extends nn.Module {
+  wte: nn.Embedding;
+  h: Block[];
+  lm_head: nn.Linear;
+  resid_lambdas: Tensor;
+  x0_lambdas: Tensor;
+  value_embeds: (nn.Embedding | null)[];
+  cos: Tensor;
+  sin: Tensor;
+  windows: number[];
+
+  constructor(readonly config: GPTConfig, readonly device: torch.Device) {
+    super();
+    this.windows = windowSizes(config);
+    this.wte = new nn.Embedding(config.vocabSize, config.nEmbd, { device });
+    this.h = Array.from({ length: config.nLayer }, (_, i) => new Block(config, i, device));
+    this.lm_head = new nn.Linear(config.nEmbd, config.vocabSize, { device });
+    this.resid_lambdas = nn.Parameter([config.nLayer], "f32", device);
+    this.x0_lambdas = nn.Parameter([config.nLayer], "f32", device);
+    this.value_embeds = this.h.map((_, i) => (hasVe(i, config.nLayer) ? new nn.Embedding(config.vocabSize, config.nEmbd, { device }) : null));
+    const [cos, sin] = this.precomputeRotary(config.sequenceLen, config.nEmbd / config.nHead);
+    this.cos = this.registerBuffer(cos);
+    this.sin = this.registerBuffer(sin);
+  }
+
+  initWeights(): void {
+    const s = Math.sqrt(3) * this.config.nEmbd ** -0.5;
+    torch.normal_(this.wte.weight, 0, 1);
+    torch.normal_(this.lm_head.weight, 0, 0.001);
+    for (const block of this.h) {
+      for (const lin of [block.attn.c_q, block.attn.c_k, block.attn.c_v, block.mlp.c_fc]) torch.uniform_(lin.weight, -s, s);
+      block.attn.c_proj.weight.zero_();
+      block.mlp.c_proj.weight.zero_();
+      block.attn.ve_gate?.weight.zero_();
+    }
+    this.resid_lambdas.fill_(1.0);
+    this.x0_lambdas.fill_(0.1);
+    for (const ve of this.value_embeds) if (ve) torch.uniform_(ve.weight, -s, s);
+  }
+
+  precomputeRotary(seqLen: number, headDim: number, base = 10000): [Tensor, Tensor] {
+    const half = headDim / 2;
+    const angles = new Float32Array(seqLen * half);
+    for (let t = 0; t < seqLen; t++) for (let j = 0; j < half; j++) angles[t * half + j] = t / base ** ((2 * j) / headDim);
+    const cos = torch.tensor(angles.map(Math.cos), [seqLen, half], { device: this.device });
+    const sin = torch.tensor(angles.map(Math.sin), [seqLen, half], { device: this.device });
+    return [cos, sin];
+  }
+
+  forward(idx: Tensor, targets: Tensor, reduction: "mean" | "none" = "mean"): Tensor {
+    const [, T] = idx.shape;
+    const cos = this.cos.slice(0, 0, T), sin = this.sin.slice(0, 0, T);
+    let x = F.rmsNorm(this.wte.forward(idx));
+    const x0 = x;
+    this.h.forEach((block, i) => {
+      x = x.mul(this.resid_lambdas.slice(0, i, i + 1)).add(x0.mul(this.x0_lambdas.slice(0, i, i + 1)));
+      const ve = this.value_embeds[i]?.forward(idx) ?? null;
+      x = block.forward(x, ve, cos, sin, this.windows[i]);
+    });
+    x = F.rmsNorm(x);
+    const logits = this.lm_head.forward(x).to("f32");
+    // Logit softcap SOFTCAP * tanh(logits / SOFTCAP), fused into the loss kernel.
+    return F.crossEntropy(logits, targets, { ignoreIndex: -1, reduction, softcap: SOFTCAP });
+  }
+}
+
+/** Parameter count of a config, computed without allocating the model. */
+function countParameters(c: GPTConfig): { total: number; wte: number; valueEmbeds: number; lmHead: number; blocks: number; scalars: number } {
+  const d = c.nEmbd, V = c.vocabSize;
+  const veLayers = Array.from({ length: c.nLayer }, (_, i) => hasVe(i, c.nLayer)).filter(Boolean).length;
+  const wte = V * d, valueEmbeds = veLayers * V * d, lmHead = V * d;
+  const blocks = c.nLayer * (4 * d * d + 8 * d * d) + veLayers * VE_GATE_CHANNELS * c.nHead;
+  const scalars = 2 * c.nLayer;
+  return { total: wte + valueEmbeds + lmHead + blocks + scalars, wte, valueEmbeds, lmHead, blocks, scalars };
+}
+
+/** Training FLOPs per token: 6 per matmul parameter plus attention over each layer's window. */
+function estimateFlops(c: GPTConfig): number {
+  const p = countParameters(c);
+  const headDim = c.nEmbd / c.nHead;
+  const attn = windowSizes(c).reduce((s, w) => s + 12 * c.nHead * headDim * Math.min(w, c.sequenceLen), 0);
+  return 6 * (p.total - p.wte - p.valueEmbeds - p.scalars) + attn;
+}
+
+// ---------------------------------------------------------------------------
+// Hyperparameters (edit these directly)
+// ---------------------------------------------------------------------------
+
+// Model architecture
+const ASPECT_RATIO = 64; // model_dim = depth * ASPECT_RATIO
+const HEAD_DIM = 128; // target head dimension for attention
+const WINDOW_PATTERN = "SSSL"; // sliding window pattern: L = full, S = half context
+
+// Optimization
+const TOTAL_BATCH_SIZE = 2 ** 19; // ~524K tokens per optimizer step
+const EMBEDDING_LR = 0.6; // learning rate for token embeddings (Adam)
+const UNEMBEDDING_LR = 0.004; // learning rate for lm_head (Adam)
+const MATRIX_LR = 0.04; // learning rate for matrix parameters (Muon)
+const SCALAR_LR = 0.5; // learning rate for per-layer scalars (Adam)
+const WEIGHT_DECAY = 0.2; // cautious weight decay for Muon
+const ADAM_BETAS: [number, number] = [0.8, 0.95]; // Adam beta1, beta2
+const WARMUP_RATIO = 0.0; // fraction of the time budget for LR warmup
+const WARMDOWN_RATIO = 0.5; // fraction of the time budget for LR warmdown
+const FINAL_LR_FRAC = 0.0; // final LR as a fraction of the initial LR
+
+// Model size
+const DEPTH = 8; // number of transformer layers
+const DEVICE_BATCH_SIZE = 128; // per-device batch size (reduce if out of memory)
+
+// ---------------------------------------------------------------------------
+// Setup: model, optimizer, dataloader
+// ---------------------------------------------------------------------------
+
+const t_start = performance.now();
+torch.manualSeed(42);
+const info = torch.backend();
+const device = info.backend;
+
+const model_dim = Math.ceil((DEPTH * ASPECT_RATIO) / HEAD_DIM) * HEAD_DIM;
+const config: GPTConfig = {
+  sequenceLen: MAX_SEQ_LEN, vocabSize: VOCAB_SIZE, nLayer: DEPTH, nHead: model_dim / HEAD_DIM, nEmbd: model_dim, windowPattern: WINDOW_PATTERN,
+};
+const params = countParameters(config);
+const num_flops_per_token = estimateFlops(config);
+const tokens_per_fwdbwd = DEVICE_BATCH_SIZE * MAX_SEQ_LEN;
+if (TOTAL_BATCH_SIZE % tokens_per_fwdbwd !== 0) {
+  throw new Error(`TOTAL_BATCH_SIZE (${TOTAL_BATCH_SIZE}) must be divisible by DEVICE_BATCH_SIZE * MAX_SEQ_LEN (${DEVICE_BATCH_SIZE} * ${MAX_SEQ_LEN} = ${tokens_per_fwdbwd})`);
+}
+const grad_accum_steps = TOTAL_BATCH_SIZE / tokens_per_fwdbwd;
+console.log(`Device: ${info.device} (${device}), model config: ${JSON.stringify(config)}`);
+console.log(`Parameters: ${JSON.stringify(params)}`);
+console.log(`Estimated FLOPs per token: ${num_flops_per_token.toExponential(6)}`);
+console.log(`Tokens / fwdbwd: ${tokens_per_fwdbwd}, gradient accumulation steps: ${grad_accum_steps}`);
+dryRunExit({ num_params: params.total, num_params_M: params.total / 1e6, flops_per_token: num_flops_per_token, depth: DEPTH });
+
+const model = torch.persistent(() => new GPT(config, device));
+model.initWeights();
+if (model.numParameters() !== params.total) {
+  throw new Error(`countParameters says ${params.total} but the model has ${model.numParameters()}: keep them in sync`);
+}
+
+// Optimizers: AdamW for embeddings, lm_head and scalars; Muon for the block matrices, by shape.
+const dmodel_lr_scale = (model_dim / 768) ** -0.5;
+console.log(`Scaling AdamW LRs by 1/sqrt(${model_dim}/768) = ${dmodel_lr_scale.toFixed(6)}`);
+const adamGroup = (params: Tensor[], lr: number, betas: [number, number]) => ({ params, lr, betas, eps: 1e-10, weightDecay: 0 });
+const adamw = new torch.AdamW([
+  adamGroup([model.lm_head.weight], UNEMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
+  adamGroup([model.wte.weight], EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
+  adamGroup(model.value_embeds.flatMap((ve) => (ve ? [ve.weight] : [])), EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
+  adamGroup([model.resid_lambdas], SCALAR_LR * 0.01, ADAM_BETAS),
+  adamGroup([model.x0_lambdas], SCALAR_LR, [0.96, 0.95]),
+]);
+const matrixParams = model.h.flatMap((b) => b.parameters());
+const byShape = new Map<string, Tensor[]>();
+for (const p of matrixParams) byShape.set(p.shape.join("x"), [...(byShape.get(p.shape.join("x")) ?? []), p]);
+const muon = new torch.Muon([...byShape.values()].map((group) => ({ params: group, lr: MATRIX_LR, momentum: 0.95, weightDecay: WEIGHT_DECAY })));
+const optimizers = [adamw, muon];
+
+const tokenizer = await loadTokenizer();
+const train_loader = makeDataloader(tokenizer, DEVICE_BATCH_SIZE, MAX_SEQ_LEN, "train");
+async function nextBatch(): Promise<[Tensor, Tensor, number]> {
+  const batch = (await train_loader.next()).value!;
+  const x = torch.tensor(batch.inputs, [DEVICE_BATCH_SIZE, MAX_SEQ_LEN], { dtype: "i32", device });
+  const y = torch.tensor(batch.targets, [DEVICE_BATCH_SIZE, MAX_SEQ_LEN], { dtype: "i32", device });
+  return [x, y, batch.epoch];
+}
+
+console.log(`Time budget: ${TIME_BUDGET}s`);
+
+// Schedules, all by progress = training_time / TIME_BUDGET.
+function get_lr_multiplier(progress: number): number {
+  if (progress < WARMUP_RATIO) return WARMUP_RATIO > 0 ? progress / WARMUP_RATIO : 1.0;
+  if (progress < 1.0 - WARMDOWN_RATIO) return 1.0;
+  const cooldown = (1.0 - progress) / WARMDOWN_RATIO;
+  return cooldown * 1.0 + (1 - cooldown) * FINAL_LR_FRAC;
+}
+
+function get_muon_momentum(step: number): number {
+  const frac = Math.min(step / 300, 1);
+  return (1 - frac) * 0.85 + frac * 0.95;
+}
+
+function get_weight_decay(progress: number): number {
+  return WEIGHT_DECAY * (1 - progress);
+}
+
+// ---------------------------------------------------------------------------
+// Training loop
+// ---------------------------------------------------------------------------
+
+const peak_flops = torch.peakBf16Flops(info.device);
+const t_start_training = performance.now();
+let smooth_train_loss = 0;
+let total_training_time = 0;
+let step = 0;
+let epoch = 1;
+const loss_curve: [number, number][] = [];
+
+for (;;) {
+  const t0 = performance.now();
+  let train_loss = 0;
+  for (let micro_step = 0; micro_step < grad_accum_steps; micro_step++) {
+    const [x, y, e] = await nextBatch();
+    epoch = e;
+    const loss = model.forward(x, y).div(grad_accum_steps);
+    loss.backward();
+    train_loss += loss.item();
+  }
+
+  // Progress-based LR, momentum and weight decay.
+  const progress = Math.min(total_training_time / TIME_BUDGET, 1.0);
+  const lrm = get_lr_multiplier(progress);
+  for (const opt of optimizers) for (const group of opt.paramGroups) group.lr = group.initialLr! * lrm;
+  for (const group of muon.paramGroups) {
+    group.momentum = get_muon_momentum(step);
+    group.weightDecay = get_weight_decay(progress);
+  }
+  for (const opt of optimizers) opt.step();
+  model.zeroGrad();
+  torch.resetArena();
+
+  // Fast fail: abort if the loss is exploding or NaN.
+  if (Number.isNaN(train_loss) || train_loss > 100) {
+    console.log("FAIL");
+    throw new Error(`loss is ${train_loss} at step ${step}: aborting the run`);
+  }
+
+  torch.synchronize(device);
+  const dt = (performance.now() - t0) / 1000;
+  if (step > 10) total_training_time += dt;
+
+  // Logging
+  const ema_beta = 0.9;
+  smooth_train_loss = ema_beta * smooth_train_loss + (1 - ema_beta) * train_loss;
+  const debiased_smooth_loss = smooth_train_loss / (1 - ema_beta ** (step + 1));
+  loss_curve.push([step, train_loss]);
+  const pct_done = 100 * Math.min(total_training_time / TIME_BUDGET, 1.0);
+  const tok_per_sec = Math.round(TOTAL_BATCH_SIZE / dt);
+  const mfu = peak_flops ? `${((100 * num_flops_per_token * TOTAL_BATCH_SIZE) / dt / peak_flops).toFixed(1)}%` : "n/a";
+  const remaining = Math.max(0, TIME_BUDGET - total_training_time);
+  logProgress(
+    `step ${String(step).padStart(5, "0")} (${pct_done.toFixed(1)}%) | loss: ${debiased_smooth_loss.toFixed(6)} | lrm: ${lrm.toFixed(2)} | ` +
+      `dt: ${(dt * 1000).toFixed(0)}ms | tok/sec: ${tok_per_sec.toLocaleString("en-US")} | mfu: ${mfu} | epoch: ${epoch} | remaining: ${remaining.toFixed(0)}s`,
+  );
+
+  step++;
+  // The time budget counts only steps after the first 10 (warm-up and compilation).
+  if (step > 10 && total_training_time >= TIME_BUDGET) break;
+}
+
+const total_tokens = step * TOTAL_BATCH_SIZE;
+
+// Final evaluation: prepare.ts computes val_bpb (the runner recomputes it in a separate process).
+const val_bpb = await evaluateBpb(model, DEVICE_BATCH_SIZE);
+
+const t_end = performance.now();
+const steady_state_mfu = peak_flops && total_training_time > 0
+  ? (100 * num_flops_per_token * TOTAL_BATCH_SIZE * (step - 10)) / total_training_time / peak_flops
+  : null;
+reportResults({
+  val_bpb,
+  training_seconds: total_training_time,
+  total_seconds: (t_end - t_start) / 1000,
+  peak_vram_mb: torch.memoryStats(device).peakBytes / 1024 / 1024,
+  mfu_percent: steady_state_mfu,
+  total_tokens_M: total_tokens / 1e6,
+  num_steps: step,
+  num_params_M: params.total / 1e6,
+  depth: DEPTH,
+  loss_curve,
+});

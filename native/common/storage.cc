@@ -1,6 +1,7 @@
 // Storage registry and the per-backend bump arenas.
 #include "storage.h"
 #include <algorithm>
+#include <cstdlib>
 #include "error.h"
 
 namespace ar {
@@ -9,7 +10,26 @@ namespace {
 constexpr size_t kAlign = 256;
 constexpr size_t kMinChunk = size_t(64) << 20;
 size_t alignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+// An optional cap on what the engine may hold per device (the runner sets it for untrusted code).
+int64_t memoryLimitBytes() {
+  static const int64_t limit = [] {
+    const char* v = std::getenv("AUTORESEARCH_MEMORY_LIMIT_MB");
+    return v ? int64_t(std::strtoll(v, nullptr, 10)) << 20 : int64_t(0);
+  }();
+  return limit;
+}
 }  // namespace
+
+void Registry::checkLimit(Backend& backend, size_t bytes) const {
+  int64_t limit = memoryLimitBytes();
+  if (limit <= 0) return;
+  MemoryStats m = stats(backend);
+  int64_t held = m.persistentBytes + m.arenaReservedBytes;
+  if (held + int64_t(bytes) > limit)
+    fail("out of memory on ", backend.name(), ": requested ", bytes, " bytes with ", held, " bytes held; the limit is ", limit,
+         " bytes (AUTORESEARCH_MEMORY_LIMIT_MB)");
+}
 
 Registry& registry() {
   static Registry r;
@@ -23,6 +43,7 @@ int64_t Registry::alloc(Backend& backend, DType dtype, int64_t numel, bool arena
   if (arena) {
     ptr = arenaAlloc(backend, bytes);
   } else {
+    checkLimit(backend, bytes);
     ptr = backend.alloc(bytes);
     usage_[&backend].persistent += int64_t(bytes);
   }
@@ -38,6 +59,7 @@ void* Registry::arenaAlloc(Backend& backend, size_t bytes) {
   if (a.chunks.empty() || a.chunks.back().used + bytes > a.chunks.back().size) {
     size_t last = a.chunks.empty() ? 0 : a.chunks.back().size;
     size_t size = std::max({bytes, kMinChunk, last * 2});
+    checkLimit(backend, size);
     a.chunks.push_back(Chunk{static_cast<char*>(backend.alloc(size)), size, 0});
   }
   Chunk& c = a.chunks.back();

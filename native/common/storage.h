@@ -38,6 +38,7 @@ class Registry {
   struct Arena { std::vector<Chunk> chunks; size_t used = 0; };
   struct Usage { int64_t persistent = 0, peak = 0; };
   void* arenaAlloc(Backend& backend, size_t bytes);
+  void checkLimit(Backend& backend, size_t bytes) const;
   void notePeak(Backend& backend);
 
   std::unordered_map<int64_t, Storage> live_;

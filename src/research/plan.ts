@@ -129,9 +129,9 @@ export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): 
     (e) =>
       e.kind === "baseline" &&
       e.parent.tree === headTree &&
-      (e.state === "open" ? latestMeasurement(e) === undefined : e.measurements.some((m) => m.epoch === state.epoch)),
+      ((e.state === "open" && latestMeasurement(e) === undefined) || e.measurements.some((m) => m.epoch === state.epoch)),
   );
-  const pending = baselines.filter((e) => e.state === "open").length;
+  const pending = baselines.filter((e) => latestMeasurement(e) === undefined).length;
   let missing = Math.max(0, (measuredSigma === null ? settings.baselineRuns : 1) - headRuns - pending);
   const fromMerge = merged || ledger.experiments.some((e) => e.state === "merged" && e.head.tree === headTree);
   if (settings.remeasureAfterMerge && fromMerge && baselines.length === 0) missing = Math.max(missing, 1);

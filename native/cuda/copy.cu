@@ -1,0 +1,54 @@
+// fill and strided copy/cast: out[strided] = cast(src[strided]).
+#include "../common/dispatch.h"
+#include "check.h"
+#include "device.h"
+#include "kernels.h"
+#include "strided.h"
+
+namespace ar::cuda {
+
+namespace {
+
+template <typename T>
+__global__ void fillKernel(T* out, int64_t n, double value) {
+  for (int64_t i = firstIndex(); i < n; i += indexStep()) store(out, i, Acc<T>(value));
+}
+
+// One thread per element; both offsets come from the coalesced strides (writes never overlap).
+template <typename S, typename O>
+__global__ void copyKernel(const S* src, O* out, int64_t n, StridedLayout<2> layout) {
+  for (int64_t i = firstIndex(); i < n; i += indexStep()) {
+    int64_t off[2];
+    offsetsAt(layout, i, off);
+    store(out, off[1], Acc<O>(load(src, off[0])));
+  }
+}
+
+}  // namespace
+
+void fill(const FillArgs& a) {
+  if (a.n == 0) return;
+  dispatchAny(a.out.dtype, "fill", [&](auto tag) {
+    using T = decltype(tag);
+    fillKernel<T><<<gridFor(a.n), kThreads, 0, context().stream>>>(as<T>(a.out), a.n, a.value);
+    CUDA_CHECK_LAUNCH();
+  });
+}
+
+void copy(const CopyArgs& a) {
+  int64_t n = 1;
+  for (int d = 0; d < a.ndim; ++d) n *= a.shape[d];
+  if (n == 0) return;
+  const int64_t* strides[2] = {a.srcStrides, a.outStrides};
+  StridedLayout<2> layout = coalesce<2>(a.ndim, a.shape, strides);
+  dispatchAny(a.src.dtype, "copy", [&](auto srcTag) {
+    using S = decltype(srcTag);
+    dispatchAny(a.out.dtype, "copy", [&](auto outTag) {
+      using O = decltype(outTag);
+      copyKernel<S, O><<<gridFor(n), kThreads, 0, context().stream>>>(as<S>(a.src), as<O>(a.out), n, layout);
+      CUDA_CHECK_LAUNCH();
+    });
+  });
+}
+
+}  // namespace ar::cuda

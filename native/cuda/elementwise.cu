@@ -1,0 +1,68 @@
+// Elementwise ops: broadcasting binary ops over strided inputs, unary ops and their backward.
+#include "../common/dispatch.h"
+#include "../common/unary-math.h"
+#include "check.h"
+#include "device.h"
+#include "kernels.h"
+#include "strided.h"
+
+namespace ar::cuda {
+
+namespace {
+
+// out[i] = op(a[offA(i)], b[offB(i)]); out is contiguous, a and b broadcast through stride 0.
+template <typename T>
+__global__ void binaryKernel(BinaryOp op, const T* a, const T* b, T* out, int64_t n, StridedLayout<2> layout) {
+  for (int64_t i = firstIndex(); i < n; i += indexStep()) {
+    int64_t off[2];
+    offsetsAt(layout, i, off);
+    store(out, i, binaryValue<Acc<T>>(op, load(a, off[0]), load(b, off[1])));
+  }
+}
+
+template <typename T>
+__global__ void unaryKernel(UnaryOp op, const T* x, T* out, int64_t n, Acc<T> s) {
+  for (int64_t i = firstIndex(); i < n; i += indexStep()) store(out, i, unaryValue<Acc<T>>(op, load(x, i), s));
+}
+
+template <typename T>
+__global__ void unaryBackwardKernel(UnaryOp op, const T* x, const T* y, const T* g, T* out, int64_t n, Acc<T> s) {
+  for (int64_t i = firstIndex(); i < n; i += indexStep())
+    store(out, i, load(g, i) * unaryDerivative<Acc<T>>(op, load(x, i), load(y, i), s));
+}
+
+}  // namespace
+
+void binary(const BinaryArgs& a) {
+  int64_t n = 1;
+  for (int d = 0; d < a.ndim; ++d) n *= a.shape[d];
+  if (n == 0) return;
+  const int64_t* strides[2] = {a.aStrides, a.bStrides};
+  StridedLayout<2> layout = coalesce<2>(a.ndim, a.shape, strides);
+  dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
+    using T = decltype(tag);
+    binaryKernel<T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<T>(a.a), as<T>(a.b), as<T>(a.out), n, layout);
+    CUDA_CHECK_LAUNCH();
+  });
+}
+
+void unary(const UnaryArgs& a) {
+  if (a.n == 0) return;
+  dispatchFloat(a.out.dtype, "unary", [&](auto tag) {
+    using T = decltype(tag);
+    unaryKernel<T><<<gridFor(a.n), kThreads, 0, context().stream>>>(a.op, as<T>(a.x), as<T>(a.out), a.n, Acc<T>(a.s));
+    CUDA_CHECK_LAUNCH();
+  });
+}
+
+void unaryBackward(const UnaryBackwardArgs& a) {
+  if (a.n == 0) return;
+  dispatchFloat(a.out.dtype, "unaryBackward", [&](auto tag) {
+    using T = decltype(tag);
+    unaryBackwardKernel<T><<<gridFor(a.n), kThreads, 0, context().stream>>>(a.op, as<T>(a.x), as<T>(a.y), as<T>(a.g),
+                                                                             as<T>(a.out), a.n, Acc<T>(a.s));
+    CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace ar::cuda

@@ -49,6 +49,9 @@ function load(): NativeAddon {
   if (!existsSync(file)) {
     throw new Error(`The native addon is not built: expected \`${file}\`. Run \`npm install\` (or \`npm run build:native\`) in ${root}.`);
   }
+  // Idle OpenMP workers sleep instead of spinning: a spinning pool on a busy machine (tests in
+  // parallel, a data loader) turns every parallel region into a timeslice-long wait.
+  process.env.OMP_WAIT_POLICY ??= "passive";
   return createRequire(import.meta.url)(file) as NativeAddon;
 }
 

@@ -1,0 +1,109 @@
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseSummary } from "../src/data/run-report.ts";
+import { REPO, runTrain, trainVariant } from "./helpers/train-run.ts";
+
+// A tiny corpus with real structure (a seeded grammar), written as txt shards; the last is validation.
+function corpusDocs(seed: number, count: number): string[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+  const subjects = ["the cat", "a dog", "my friend", "the old man", "our teacher"];
+  const verbs = ["sees", "likes", "finds", "follows", "helps"];
+  const objects = ["the ball", "a bird", "the garden", "a small house", "the river"];
+  // Made-up names give the tokenizer enough distinct words to learn its merges from.
+  const syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vel", "on", "ri", "da", "xo", "pe"];
+  const name = () => Array.from({ length: 2 + Math.floor(rnd() * 3) }, () => pick(syllables)).join("");
+  return Array.from({ length: count }, () =>
+    Array.from({ length: 3 + Math.floor(rnd() * 6) }, () => `${pick(subjects)} called ${name()} ${pick(verbs)} ${pick(objects)} ${Math.floor(rnd() * 100)} times.`).join(" "));
+}
+
+let env: Record<string, string>;
+let unigramBpb: number;
+
+beforeAll(async () => {
+  const root = mkdtempSync(path.join(tmpdir(), "ar-train-test-"));
+  const data = path.join(root, "data");
+  mkdirSync(data);
+  const separator = "\n<|endoftext|>\n";
+  [1, 2, 3].forEach((seed, i) => writeFileSync(path.join(data, `shard_0000${i}.txt`), corpusDocs(seed, 400).join(separator)));
+  env = { ...process.env, AUTORESEARCH_PROFILE: "test", AUTORESEARCH_DATA: data, AUTORESEARCH_CACHE_DIR: path.join(root, "cache") } as Record<string, string>;
+  await execa(process.execPath, ["--import", "tsx", "prepare.ts"], { cwd: REPO, env });
+
+  // The unigram baseline, computed here: train-token frequencies scored on the validation text.
+  process.env.AUTORESEARCH_PROFILE = "test";
+  Object.assign(process.env, env);
+  const prepare = await import("../prepare.ts");
+  const tok = await prepare.loadTokenizer();
+  const counts = new Float64Array(tok.vocabSize).fill(1);
+  for (const doc of corpusDocs(1, 400).concat(corpusDocs(2, 400))) for (const id of tok.encodeBatch([doc], tok.bosTokenId)[0]) counts[id]++;
+  const total = counts.reduce((a, b) => a + b, 0);
+  let bits = 0, bytes = 0;
+  for (const doc of corpusDocs(3, 400)) {
+    const ids = tok.encodeBatch([doc], tok.bosTokenId)[0];
+    for (const id of ids.subarray(1)) {
+      bits -= Math.log2(counts[id] / total);
+      bytes += tok.tokenBytes[id];
+    }
+  }
+  unigramBpb = bits / bytes;
+}, 120_000);
+
+describe("train.ts end to end on the CPU (test profile)", () => {
+  it("trains, the loss falls, val_bpb beats the unigram baseline, and the summary parses", async () => {
+    const run = await runTrain(trainVariant("test"), [], env);
+    expect(run.exitCode, run.output.slice(-2000)).toBe(0);
+    const summary = parseSummary(run.output);
+    for (const key of ["val_bpb", "training_seconds", "total_seconds", "peak_vram_mb", "total_tokens_M", "num_steps", "num_params_M", "depth"]) {
+      expect(summary[key], key).toBeTypeOf("number");
+    }
+    expect(summary.mfu_percent).toBeNull();
+    expect(summary.depth).toBe(2);
+    const json = JSON.parse(readFileSync(run.summaryPath, "utf8"));
+    expect(json.val_bpb).toBeCloseTo(summary.val_bpb!, 6);
+    const losses: number[] = json.loss_curve.map(([, l]: [number, number]) => l);
+    expect(losses.length).toBeGreaterThan(15);
+    const head = losses.slice(0, 3).reduce((a, b) => a + b) / 3, tail = losses.slice(-3).reduce((a, b) => a + b) / 3;
+    expect(tail).toBeLessThan(head * 0.6);
+    expect(summary.val_bpb!).toBeLessThan(unigramBpb);
+  });
+
+  it("gives the same losses for the first steps from the same seed", async () => {
+    const [a, b] = await Promise.all([runTrain(trainVariant("test"), [], env), runTrain(trainVariant("test"), [], env)]);
+    const first = (p: string) => JSON.parse(readFileSync(p, "utf8")).loss_curve.slice(0, 10);
+    expect(first(a.summaryPath)).toEqual(first(b.summaryPath));
+  });
+
+  it("prints FAIL and exits 1 when the loss becomes NaN", async () => {
+    const source = trainVariant("test").replace("train_loss += loss.item();", "train_loss += step === 3 ? NaN : loss.item();");
+    expect(source).toContain("NaN");
+    const run = await runTrain(source, [], env);
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toMatch(/^FAIL$/m);
+    expect(run.output).not.toContain("val_bpb:");
+  });
+
+  it("refuses an impossible batch configuration before any training", async () => {
+    const run = await runTrain(trainVariant("test", { TOTAL_BATCH_SIZE: "1000" }), [], env);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.output).toContain("TOTAL_BATCH_SIZE (1000) must be divisible by DEVICE_BATCH_SIZE * MAX_SEQ_LEN (16 * 64 = 1024)");
+    expect(run.output).not.toMatch(/^step 0/m);
+  });
+});
+
+describe("model size formulas", () => {
+  it("the reference depth-8 config has 50,332,176 parameters, computed without allocating it", async () => {
+    const run = await runTrain(readFileSync(path.join(REPO, "train.ts"), "utf8"), ["--dry-run"], { ...env, AUTORESEARCH_PROFILE: "default" });
+    expect(run.exitCode, run.output).toBe(0);
+    const figures = JSON.parse(/dry_run: (.*)/.exec(run.output)![1]);
+    expect(figures.num_params).toBe(50_332_176);
+    expect(figures.num_params_M.toFixed(1)).toBe("50.3");
+    expect(run.output).toContain('"wte":4194304,"valueEmbeds":16777216,"lmHead":4194304,"blocks":25166336,"scalars":16');
+    // 6 x (50,332,176 - 4,194,304 - 16,777,216 - 16) + attention over SSSL windows (1024 x 3 + 2048, twice).
+    const attn = 2 * 12 * 4 * 128 * (1024 * 3 + 2048);
+    expect(figures.flops_per_token).toBe(6 * (50_332_176 - 4_194_304 - 16_777_216 - 16) + attn);
+  });
+});

@@ -15,6 +15,7 @@
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { sharedEncoder } from "./src/data/encode-pool.ts";
 import { evaluateBpb as evaluateLossFnBpb, type TokenLossFn } from "./src/data/evaluate-bpb.ts";
 import { listShards } from "./src/data/list-shards.ts";
 import { packedBatches, type Batch } from "./src/data/packed-batches.ts";
@@ -68,8 +69,11 @@ export async function tokenBytes(tokenizer?: Tokenizer): Promise<Int32Array> {
  */
 export async function* makeDataloader(tokenizer: Tokenizer, B: number, T: number, split: "train" | "val"): AsyncGenerator<Batch> {
   if (split !== "train" && split !== "val") throw new Error(`Expected \`split\` to be "train" or "val", got \`${split}\``);
+  if (split === "val" && RUN_MODE) throw new Error(VALIDATION_WITHHELD);
   const shards = await listShards(layout.shardDir).catch(notPrepared);
-  yield* packedBatches(split === "train" ? shards.train : [shards.val], tokenizer, B, T, { loop: split === "train" });
+  // Documents are encoded on worker threads (one per core, up to 8), a batch ahead of packing.
+  const encoder = await sharedEncoder(tokenizer);
+  yield* packedBatches(split === "train" ? shards.train : [shards.val], encoder, B, T, { loop: split === "train" });
 }
 
 /**
@@ -94,12 +98,36 @@ import { modelLossFn, type LossModel } from "./src/data/model-bpb.ts";
 import { reportRun, type RunSummary } from "./src/data/run-report.ts";
 import { writeProgress } from "./src/data/progress-line.ts";
 import { readFlag } from "./src/data/profiles.ts";
+import { exportTrace } from "./src/data/trace-export.ts";
 
 export type { LossModel, RunSummary };
 
-/** val_bpb of `model` (its forward pass with reduction "none"), like the reference's evaluate_bpb. */
+/**
+ * Run mode: the runner sets AUTORESEARCH_RUN_MODE=train while train.ts runs. Its data view then
+ * holds the training shards and the tokenizer only, and evaluateBpb traces the model into
+ * AUTORESEARCH_TRACE_DIR; the runner's evaluator computes val_bpb from that trace, later, in
+ * another process.
+ */
+const RUN_MODE = process.env.AUTORESEARCH_RUN_MODE ?? null;
+const TRACE_DIR = process.env.AUTORESEARCH_TRACE_DIR;
+if (RUN_MODE !== null && RUN_MODE !== "train") throw new Error(`Expected AUTORESEARCH_RUN_MODE to be \`train\` or unset, got \`${RUN_MODE}\``);
+if (RUN_MODE && !TRACE_DIR) throw new Error("Expected AUTORESEARCH_TRACE_DIR to name a directory in run mode, got nothing");
+const VALIDATION_WITHHELD =
+  "makeDataloader: the validation shard is not available while training (the runner evaluates the model handed to evaluateBpb)";
+
+/** The seed of this run: AUTORESEARCH_SEED (the runner sets it from the commit's `Autoresearch-Seed` trailer), else 42. */
+export const SEED = Number(process.env.AUTORESEARCH_SEED ?? 42);
+if (!Number.isSafeInteger(SEED) || SEED < 0) throw new Error(`Expected AUTORESEARCH_SEED to be an integer >= 0, got \`${process.env.AUTORESEARCH_SEED}\``);
+
+/**
+ * val_bpb of `model` (its forward pass with reduction "none"), like the reference's evaluate_bpb.
+ * In run mode it traces the forward pass for the runner's evaluator instead and returns NaN.
+ */
 export async function evaluateBpb(model: LossModel, batchSize: number): Promise<number> {
-  return evaluateLossBpb(modelLossFn(model), batchSize);
+  if (!RUN_MODE) return evaluateLossBpb(modelLossFn(model), batchSize);
+  await exportTrace(model, batchSize, MAX_SEQ_LEN, TRACE_DIR!);
+  console.log("evaluateBpb: forward pass traced; the runner's evaluator computes val_bpb on the validation shard");
+  return NaN;
 }
 
 /** Shows one progress line (rewritten in place on a terminal). */
@@ -114,9 +142,12 @@ export function dryRunExit(figures: Record<string, number>): void {
   process.exit(0);
 }
 
-/** Prints the reference's `---` summary and writes the same figures to `--summary-json` (default result.json). */
+/**
+ * Prints the reference's `---` summary and writes the same figures to `--summary-json` (default
+ * result.json). In run mode val_bpb is left out (NaN): only the evaluator's number counts.
+ */
 export async function reportResults(summary: RunSummary): Promise<void> {
-  await reportRun(summary, readFlag(argv, "summary-json") ?? "result.json");
+  await reportRun(RUN_MODE ? { ...summary, val_bpb: NaN } : summary, readFlag(argv, "summary-json") ?? "result.json");
 }
 
 async function main(): Promise<void> {

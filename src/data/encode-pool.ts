@@ -28,11 +28,13 @@ export class EncodePool implements DocumentEncoder {
       worker.on("message", (reply: EncodeReply) => {
         this.pending.get(reply.id)?.resolve(reply);
         this.pending.delete(reply.id);
+        if (this.pending.size === 0) this.setBusy(false);
       });
       // A dead worker fails every request in flight rather than leaving it hanging.
       worker.on("error", (error) => {
         for (const { reject } of this.pending.values()) reject(error);
         this.pending.clear();
+        this.setBusy(false);
       });
     }
   }
@@ -51,7 +53,9 @@ export class EncodePool implements DocumentEncoder {
           }),
       ),
     );
-    return new EncodePool(workers, tokenizer.bosTokenId);
+    const pool = new EncodePool(workers, tokenizer.bosTokenId);
+    pool.setBusy(false);
+    return pool;
   }
 
   /** The number of worker threads. */
@@ -80,12 +84,37 @@ export class EncodePool implements DocumentEncoder {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
+  // Idle workers do not keep the process alive, so a pool never has to be closed.
+  private setBusy(busy: boolean): void {
+    for (const worker of this.workers) {
+      if (busy) worker.ref();
+      else worker.unref();
+    }
+  }
+
   private request(worker: number, request: EncodeRequest): Promise<EncodeReply> {
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.setBusy(true);
       this.pending.set(request.id, { resolve, reject });
       this.workers[worker].postMessage(request);
     });
   }
+}
+
+const shared = new WeakMap<Tokenizer, Promise<DocumentEncoder>>();
+
+/**
+ * One pool per tokenizer for the dataloaders, with a thread per core up to `maxThreads`;
+ * on a single core, the tokenizer itself.
+ */
+export function sharedEncoder(tokenizer: Tokenizer, maxThreads = 8): Promise<DocumentEncoder> {
+  let encoder = shared.get(tokenizer);
+  if (!encoder) {
+    const threads = Math.min(availableParallelism(), maxThreads);
+    encoder = threads > 1 ? EncodePool.create(tokenizer, threads) : Promise.resolve(tokenizer);
+    shared.set(tokenizer, encoder);
+  }
+  return encoder;
 }
 
 /** Cut `texts` into at most `parts` contiguous [start, end) slices of about equal total length. */

@@ -39,16 +39,29 @@ export async function* packedBatches(
 ): AsyncGenerator<Batch> {
   const packer = new BestFitPacker(batchSize, seqLen, options.bufferSize);
   const source = documentBatches(shards, { loop: options.loop });
+  const fetchNext = async (): Promise<{ epoch: number; docs: Int32Array[] } | undefined> => {
+    const next = await source.next();
+    if (next.done) return undefined;
+    return { epoch: next.value.epoch, docs: await encoder.encodeBatch(next.value.docs, encoder.bosTokenId) };
+  };
+  // Read and encode one batch of documents ahead, so a worker-pool encoder runs while we pack.
+  const prefetch = () => {
+    const promise = fetchNext();
+    promise.catch(() => {}); // surfaced when awaited; not an unhandled rejection if never awaited
+    return promise;
+  };
+  let ahead = prefetch();
   let epoch = 1;
   for (;;) {
     const rows = packer.pack();
     if (rows === "done") return;
     if (rows === "docs") {
-      const next = await source.next();
-      if (next.done) packer.finish();
+      const fetched = await ahead;
+      if (!fetched) packer.finish();
       else {
-        epoch = next.value.epoch;
-        packer.push(await encoder.encodeBatch(next.value.docs, encoder.bosTokenId));
+        ahead = prefetch();
+        epoch = fetched.epoch;
+        packer.push(fetched.docs);
       }
       continue;
     }

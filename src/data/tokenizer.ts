@@ -1,4 +1,4 @@
-import { bytePairMerge } from "./byte-pair-merge.ts";
+import { bytePairMerge, PairRanks } from "./byte-pair-merge.ts";
 import { splitRegExp } from "./split-pattern.ts";
 import { trainBpe, type TrainBpeOptions } from "./train-bpe.ts";
 
@@ -33,7 +33,8 @@ export class Tokenizer {
   readonly tokenBytes: Int32Array;
 
   private readonly ranks = new Map<string, number>();
-  private readonly cache = new Map<string, number | Int32Array>();
+  private readonly pairs: PairRanks;
+  private readonly cache = new Map<string, number | number[]>();
   private readonly splitter = splitRegExp();
   private readonly pieces: number[] = [];
   private buffer = new Int32Array(1 << 16);
@@ -53,6 +54,7 @@ export class Tokenizer {
         throw new Error(`Expected mergeable tokens to include every single byte, got none for byte ${byte}`);
       }
     }
+    this.pairs = new PairRanks(mergeable, (bytes) => this.ranks.get(bytes));
     const n = mergeable.length;
     this.specialTokens = Object.fromEntries(SPECIAL_TOKENS.map((name, i) => [name, n + i]));
     this.vocabSize = n + SPECIAL_TOKENS.length;
@@ -111,12 +113,10 @@ export class Tokenizer {
       this.checkId(prepend);
       this.buffer[n++] = prepend;
     }
-    const re = this.splitter;
-    re.lastIndex = 0;
-    for (let match = re.exec(text); match !== null; match = re.exec(text)) {
-      const tokens = this.encodeChunk(match[0]);
+    for (const chunk of text.match(this.splitter) ?? []) {
+      const tokens = this.encodeChunk(chunk);
       // Every chunk adds at most its UTF-8 length (<= 3 per UTF-16 unit) tokens.
-      if (n + 3 * match[0].length > this.buffer.length) this.grow(n + 3 * match[0].length);
+      if (n + 3 * chunk.length > this.buffer.length) this.grow(n + 3 * chunk.length);
       if (typeof tokens === "number") this.buffer[n++] = tokens;
       else {
         this.buffer.set(tokens, n);
@@ -156,15 +156,16 @@ export class Tokenizer {
     return new TextDecoder().decode(this.decodeBytes(ids));
   }
 
-  private encodeChunk(chunk: string): number | Int32Array {
+  private encodeChunk(chunk: string): number | number[] {
     const cached = this.cache.get(chunk);
     if (cached !== undefined) return cached;
     const bytes = binaryString(chunk);
-    let tokens: number | Int32Array | undefined = this.ranks.get(bytes);
+    // A chunk that is a token is that token, as in tiktoken, even where merging would differ.
+    let tokens: number | number[] | undefined = this.ranks.get(bytes);
     if (tokens === undefined) {
       this.pieces.length = 0;
-      bytePairMerge(bytes, this.ranks, this.pieces);
-      tokens = this.pieces.length === 1 ? this.pieces[0] : Int32Array.from(this.pieces);
+      bytePairMerge(bytes, this.pairs, this.pieces);
+      tokens = this.pieces.length === 1 ? this.pieces[0] : this.pieces.slice();
     }
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(chunk, tokens);

@@ -1,5 +1,6 @@
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EncodePool } from "../../src/data/encode-pool.ts";
+import { EncodePool, sharedEncoder } from "../../src/data/encode-pool.ts";
 import { SeededRandom } from "../../src/data/seeded-random.ts";
 import { Tokenizer } from "../../src/data/tokenizer.ts";
 
@@ -40,5 +41,25 @@ describe("EncodePool", () => {
 
   it("rejects a bad thread count", async () => {
     await expect(EncodePool.create(tokenizer, 0)).rejects.toThrow("Expected `threads` to be an integer >= 1, got `0`");
+  });
+
+  it("lets the process exit without being closed", async () => {
+    const script = [
+      'import { EncodePool } from "./src/data/encode-pool.ts";',
+      'import { Tokenizer } from "./src/data/tokenizer.ts";',
+      'const tokenizer = await Tokenizer.train(["abc abc abd"], 262);',
+      'const pool = await EncodePool.create(tokenizer, 2);',
+      'console.log((await pool.encodeBatch(["abc", "abd"])).map((ids) => ids.length).join(","));',
+    ].join("\n");
+    const { stdout } = await execa("npx", ["tsx", "--input-type=module", "-e", script]);
+    expect(stdout).toBe("2,2");
+  });
+
+  it("shares one encoder per tokenizer between dataloaders", async () => {
+    const first = sharedEncoder(tokenizer, 2);
+    expect(sharedEncoder(tokenizer, 2)).toBe(first);
+    const encoder = await first;
+    expect(plain(await encoder.encodeBatch(texts.slice(0, 9), 1))).toEqual(plain(tokenizer.encodeBatch(texts.slice(0, 9), 1)));
+    expect(await sharedEncoder(tokenizer, 1)).toBe(encoder);
   });
 });

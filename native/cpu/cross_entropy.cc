@@ -1,6 +1,8 @@
 // Cross-entropy with optional logit softcap, fused so normalised logits are never stored.
 // logits: (rows, vocab); targets: (rows,) i32; loss, lse: (rows,); count: (1,).
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include "../common/dispatch.h"
 #include "kernels.h"
 #include "parallel.h"
@@ -26,14 +28,20 @@ void crossEntropyForward(const CrossEntropyArgs& a) {
     using A = typename Scalar<T>::Acc;
     const T* x = as<T>(a.logits);
     A *loss = as<A>(a.loss), *lse = as<A>(a.lse), *count = as<A>(a.count);
-    parallelFor(a.rows, a.vocab, [&](int64_t r) {
+    parallelFor(a.rows, a.vocab * 8, [&](int64_t r) {
+      // The capped row is computed once into a buffer so tanh runs once per logit.
+      thread_local std::vector<A> z;
+      z.resize(size_t(a.vocab));
       const int64_t base = r * a.vocab;
       A m = -INFINITY;
-      for (int64_t j = 0; j < a.vocab; ++j) m = std::max(m, capped(A(Scalar<T>::load(x, base + j)), a.softcap));
-      double sum = 0;
-      for (int64_t j = 0; j < a.vocab; ++j) sum += std::exp(double(capped(A(Scalar<T>::load(x, base + j)), a.softcap) - m));
-      lse[r] = m + A(std::log(sum));
-      loss[r] = t[r] == a.ignoreIndex ? A(0) : lse[r] - capped(A(Scalar<T>::load(x, base + t[r])), a.softcap);
+      for (int64_t j = 0; j < a.vocab; ++j) {
+        z[j] = capped(A(Scalar<T>::load(x, base + j)), a.softcap);
+        m = std::max(m, z[j]);
+      }
+      A sum = 0;
+      for (int64_t j = 0; j < a.vocab; ++j) sum += std::exp(z[j] - m);
+      lse[r] = m + std::log(sum);
+      loss[r] = t[r] == a.ignoreIndex ? A(0) : lse[r] - z[t[r]];
     });
     int64_t n = 0;
     for (int64_t r = 0; r < a.rows; ++r) n += t[r] != a.ignoreIndex;

@@ -158,6 +158,11 @@ class GPT extends nn.Module {
   }
 
   forward(idx: Tensor, targets: Tensor, reduction: "mean" | "none" = "mean"): Tensor {
+    // Matmuls in bf16 on the GPU (fp32 master weights), like torch.autocast; fp32 on the CPU.
+    return torch.autocast(this.device === "cuda" ? "bf16" : "f32", () => this.forwardLoss(idx, targets, reduction));
+  }
+
+  forwardLoss(idx: Tensor, targets: Tensor, reduction: "mean" | "none"): Tensor {
     const [, T] = idx.shape;
     const cos = this.cos.slice(0, 0, T), sin = this.sin.slice(0, 0, T);
     let x = F.rmsNorm(this.wte.forward(idx));

@@ -7,6 +7,7 @@ import { native } from "./native.ts";
 export { Tensor, type TensorLike } from "./tensor.ts";
 export type { DType, Device } from "./dtype.ts";
 export { noGrad, isGradEnabled } from "./autograd.ts";
+export { autocast, autocastDtype } from "./autocast.ts";
 export { defineOp, getOp, opNames, setTraceHook, type OpDef, type TraceHook } from "./dispatch.ts";
 export { persistent, resetArena, memoryStats, resetPeakMemory, synchronize, type MemoryStats } from "./memory.ts";
 export * from "./ops/index.ts";

@@ -1,4 +1,5 @@
 /** Elementwise ops: broadcasting binary arithmetic, unary functions and scalar ops. */
+import { promote } from "../autocast.ts";
 import { apply, defineOp, opError, type OpDef } from "../dispatch.ts";
 import { isFloat } from "../dtype.ts";
 import { native } from "../native.ts";
@@ -37,16 +38,17 @@ const divOp = defineBinary("div", ({ inputs: [a, b] }, [g]) => [
 const maximumOp = defineBinary("maximum");
 
 function checkBinary(name: string, a: Tensor, b: Tensor): void {
-  if (a.dtype !== b.dtype) throw opError(name, `dtypes must match, got ${a.dtype} and ${b.dtype}`, [a, b]);
-  if (!isFloat(a.dtype)) throw opError(name, `expected floating-point tensors, got ${a.dtype}`, [a, b]);
+  if (!isFloat(a.dtype) || !isFloat(b.dtype)) throw opError(name, `expected floating-point tensors, got ${a.dtype} and ${b.dtype}`, [a, b]);
   if (!broadcastShapes(a.shape, b.shape)) {
     throw opError(name, `shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be broadcast together`, [a, b]);
   }
 }
 
+/** Mixed float inputs are promoted to the wider dtype first, as PyTorch does. */
 function binary(op: OpDef<null>, a: Tensor, b: Tensor): Tensor {
   checkBinary(op.name, a, b);
-  return apply(op, [a, b], null)[0];
+  const dtype = promote(a.dtype, b.dtype);
+  return apply(op, [a.to(dtype), b.to(dtype)], null)[0];
 }
 
 // Unary op codes match native/common/kernels.h UnaryOp.
@@ -133,6 +135,7 @@ export const step = (x: Tensor): Tensor => unary("step", x);
 /** dst += src in place (dst contiguous, same shape). Not recorded. */
 export function addInto(dst: Tensor, src: Tensor): void {
   checkBinary("add_", dst, src);
+  if (dst.dtype !== src.dtype) throw opError("add_", `dtypes must match, got ${dst.dtype} and ${src.dtype}`, [dst, src]);
   dst.assertAlive("add_");
   src.assertAlive("add_");
   if (!dst.isContiguous()) throw opError("add_", "the destination must be contiguous", [dst, src]);

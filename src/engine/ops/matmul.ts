@@ -1,4 +1,5 @@
 /** Matrix multiplication (batched, with transposed views read in place) and linear. */
+import { autocastDtype } from "../autocast.ts";
 import { apply, defineOp, opError } from "../dispatch.ts";
 import { native } from "../native.ts";
 import { formatShape, numelOf, sameShape } from "../shape.ts";
@@ -56,8 +57,16 @@ const matmulOp = defineOp<null>({
   },
 });
 
-/** a @ b for a: (..., M, K) and b: (K, N) or (..., K, N) with the same batch dims. */
+/**
+ * a @ b for a: (..., M, K) and b: (K, N) or (..., K, N) with the same batch dims. Inside
+ * `autocast(dtype)` both inputs are cast to that dtype first (fp32 accumulation either way).
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  const cast = autocastDtype();
+  if (cast && a.dtype !== "i32" && b.dtype !== "i32") {
+    a = a.to(cast);
+    b = b.to(cast);
+  }
   const bad = (msg: string) => opError("matmul", msg, [a, b]);
   if (a.ndim < 2 || b.ndim < 2) throw bad("expected tensors with at least 2 dims");
   if (a.dtype !== b.dtype) throw bad(`dtypes must match, got ${a.dtype} and ${b.dtype}`);

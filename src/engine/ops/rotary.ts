@@ -27,9 +27,10 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   if (D % 2 !== 0) throw bad(`head dim must be even, got ${D}`);
   for (const t of [cos, sin]) {
     if (t.ndim !== 2 || t.shape[0] < T || t.shape[1] !== D / 2) throw bad(`cos/sin must be (>= ${T}, ${D / 2}), got ${formatShape(t.shape)}`);
-    if (t.dtype !== x.dtype) throw bad(`cos/sin dtype ${t.dtype} differs from x's ${x.dtype}`);
+    if (t.dtype === "i32") throw bad("cos/sin must be floating-point");
   }
-  const c = cos.shape[0] === T ? cos : cos.slice(0, 0, T);
-  const s = sin.shape[0] === T ? sin : sin.slice(0, 0, T);
+  // The tables follow x's dtype (bf16 under autocast, like the reference's bf16 cos/sin).
+  const c = (cos.shape[0] === T ? cos : cos.slice(0, 0, T)).to(x.dtype);
+  const s = (sin.shape[0] === T ? sin : sin.slice(0, 0, T)).to(x.dtype);
   return apply(rotaryOp, [x, c, s], null)[0];
 }

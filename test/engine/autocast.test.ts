@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import * as E from "../../src/engine/index.ts";
+
+describe("autocast and type promotion", () => {
+  it("runs matmuls in bf16 inside autocast and sends fp32 gradients to fp32 weights", () => {
+    E.manualSeed(31);
+    const x = E.randn([4, 8]);
+    const w = E.nn.Parameter([3, 8]);
+    E.normal_(w);
+    const y = E.autocast("bf16", () => E.F.linear(x, w));
+    expect(y.dtype).toBe("bf16");
+    expect(E.autocastDtype()).toBeNull();
+    y.to("f32").sum().backward();
+    expect(w.grad!.dtype).toBe("f32");
+    // d(sum(x w^T))/dw[j, k] = sum_i x[i, k], up to bf16 rounding of x.
+    const xv = x.toArray(), g = w.grad!.toArray();
+    for (let k = 0; k < 8; k++) {
+      const col = [0, 1, 2, 3].reduce((s, i) => s + xv[i * 8 + k], 0);
+      expect(Math.abs(g[k] - col)).toBeLessThan(0.05 * Math.max(1, Math.abs(col)));
+    }
+  });
+
+  it("promotes mixed float inputs to the wider dtype, and casts back in backward", () => {
+    const a = E.tensor([1.5, 2.5], [2], { dtype: "bf16" }).requiresGrad_();
+    const b = E.tensor([0.25, 4], [2], { dtype: "f32" }).requiresGrad_();
+    const c = a.mul(b);
+    expect(c.dtype).toBe("f32");
+    expect(Array.from(c.toArray())).toEqual([0.375, 10]);
+    c.sum().backward();
+    expect(a.grad!.dtype).toBe("bf16");
+    expect(Array.from(a.grad!.toArray())).toEqual([0.25, 4]);
+    expect(Array.from(b.grad!.toArray())).toEqual([1.5, 2.5]);
+  });
+});

@@ -1,3 +1,5 @@
+import { BinaryHeap } from "./binary-heap.ts";
+
 /**
  * Rank of the token made by joining two tokens, for every pair of tokens whose bytes joined
  * are themselves a token, keyed `left * size + right`. With it, merging works on ids alone.
@@ -87,14 +89,17 @@ function heapMerge(bytes: string, pairs: PairRanks, out: number[]): void {
     prev[i] = i - 1;
   }
   const current = new Float64Array(n);
-  const heap = new MinHeap();
+  // Lowest rank first; the smaller start breaks ties, so the leftmost part merges first.
+  const heap = new BinaryHeap((rankA, startA, rankB, startB) => (rankA !== rankB ? rankA < rankB : startA < startB));
   const refresh = (i: number) => {
     current[i] = next[i] < n ? pairs.get(id[i], id[next[i]]) : NONE;
     if (current[i] !== NONE) heap.push(current[i], i);
   };
   for (let i = 0; i < n; i++) refresh(i);
   while (heap.size > 0) {
-    const [r, i] = heap.pop();
+    const r = heap.topKey;
+    const i = heap.topValue;
+    heap.pop();
     if (!alive[i] || current[i] !== r) continue;
     const j = next[i];
     alive[j] = 0;
@@ -105,56 +110,4 @@ function heapMerge(bytes: string, pairs: PairRanks, out: number[]): void {
     if (prev[i] >= 0) refresh(prev[i]);
   }
   for (let i = 0; i < n; i = next[i]) out.push(id[i]);
-}
-
-/** Min-heap of (rank, start); start breaks ties so the leftmost part merges first. */
-class MinHeap {
-  private readonly keys: number[] = [];
-  private readonly values: number[] = [];
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  push(key: number, value: number): void {
-    this.keys.push(key);
-    this.values.push(value);
-    let i = this.keys.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      this.swap(i, parent);
-      i = parent;
-    }
-  }
-
-  pop(): [number, number] {
-    const top: [number, number] = [this.keys[0], this.values[0]];
-    const lastKey = this.keys.pop()!;
-    const lastValue = this.values.pop()!;
-    const n = this.keys.length;
-    if (n > 0) {
-      this.keys[0] = lastKey;
-      this.values[0] = lastValue;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        let best = i;
-        if (l < n && this.less(l, best)) best = l;
-        if (l + 1 < n && this.less(l + 1, best)) best = l + 1;
-        if (best === i) break;
-        this.swap(i, best);
-        i = best;
-      }
-    }
-    return top;
-  }
-
-  private less(i: number, j: number): boolean {
-    return this.keys[i] !== this.keys[j] ? this.keys[i] < this.keys[j] : this.values[i] < this.values[j];
-  }
-
-  private swap(i: number, j: number): void {
-    [this.keys[i], this.keys[j]] = [this.keys[j], this.keys[i]];
-    [this.values[i], this.values[j]] = [this.values[j], this.values[i]];
-  }
 }

@@ -1,3 +1,4 @@
+import { BinaryHeap } from "./binary-heap.ts";
 import { splitRegExp } from "./split-pattern.ts";
 
 /** Options for {@link trainBpe}. */
@@ -223,69 +224,30 @@ class Words {
  * the table is re-pushed with the current count when it surfaces.
  */
 class PairHeap {
-  private readonly counts: number[] = [];
-  private readonly ids: number[] = [];
+  private readonly heap: BinaryHeap;
 
-  constructor(private readonly pairs: PairTable) {}
+  constructor(private readonly pairs: PairTable) {
+    const { left, right } = pairs;
+    // Highest count first; ties go to the smaller (left, right) id pair.
+    this.heap = new BinaryHeap((countA, a, countB, b) =>
+      countA !== countB ? countA > countB : left[a] !== left[b] ? left[a] < left[b] : right[a] < right[b],
+    );
+  }
 
   push(count: number, p: number): void {
-    this.counts.push(count);
-    this.ids.push(p);
-    let i = this.counts.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(i, parent)) break;
-      this.swap(i, parent);
-      i = parent;
-    }
+    this.heap.push(count, p);
   }
 
   /** Pop the pair with the highest current count (smallest ids on ties); -1 when none is left. */
   popBest(): number {
-    while (this.counts.length > 0) {
-      const count = this.counts[0];
-      const p = this.ids[0];
-      this.popTop();
+    while (this.heap.size > 0) {
+      const count = this.heap.topKey;
+      const p = this.heap.topValue;
+      this.heap.pop();
       const current = this.pairs.count[p];
       if (current === count && count > 0) return p;
-      if (current > 0) this.push(current, p);
+      if (current > 0) this.heap.push(current, p);
     }
     return -1;
-  }
-
-  private popTop(): void {
-    const lastCount = this.counts.pop()!;
-    const lastId = this.ids.pop()!;
-    const n = this.counts.length;
-    if (n === 0) return;
-    this.counts[0] = lastCount;
-    this.ids[0] = lastId;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let best = i;
-      if (l < n && this.before(l, best)) best = l;
-      if (r < n && this.before(r, best)) best = r;
-      if (best === i) return;
-      this.swap(i, best);
-      i = best;
-    }
-  }
-
-  /** Whether entry i ranks above entry j. */
-  private before(i: number, j: number): boolean {
-    const ci = this.counts[i];
-    const cj = this.counts[j];
-    if (ci !== cj) return ci > cj;
-    const pi = this.ids[i];
-    const pj = this.ids[j];
-    const { left, right } = this.pairs;
-    return left[pi] !== left[pj] ? left[pi] < left[pj] : right[pi] < right[pj];
-  }
-
-  private swap(i: number, j: number): void {
-    [this.counts[i], this.counts[j]] = [this.counts[j], this.counts[i]];
-    [this.ids[i], this.ids[j]] = [this.ids[j], this.ids[i]];
   }
 }

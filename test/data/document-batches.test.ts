@@ -1,23 +1,14 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { documentBatches, type DocumentBatch } from "../../src/data/document-batches.ts";
-import { tempDir, writeParquetShard, writeTextShard } from "./shard-fixtures.ts";
-
-async function take(stream: AsyncGenerator<DocumentBatch>, n: number): Promise<DocumentBatch[]> {
-  const out: DocumentBatch[] = [];
-  for await (const batch of stream) {
-    out.push(batch);
-    if (out.length === n) break;
-  }
-  return out;
-}
+import { documentBatches } from "../../src/data/document-batches.ts";
+import { collect, tempDir, writeParquetShard, writeTextShard } from "./shard-fixtures.ts";
 
 describe("documentBatches", () => {
   it("goes through the shards in order and loops with the epoch counting passes", async () => {
     const dir = tempDir();
     const a = writeParquetShard(join(dir, "a.parquet"), ["a1", "a2", "a3"], { rowGroupSize: 2 });
     const b = writeTextShard(join(dir, "b.txt"), ["b1"]);
-    const batches = await take(documentBatches([a, b], { loop: true }), 7);
+    const batches = await collect(documentBatches([a, b], { loop: true }), 7);
     expect(batches).toEqual([
       { docs: ["a1", "a2"], epoch: 1 },
       { docs: ["a3"], epoch: 1 },
@@ -31,7 +22,7 @@ describe("documentBatches", () => {
 
   it("stops after one pass without loop", async () => {
     const a = writeTextShard(join(tempDir(), "a.txt"), ["x", "y", "z"]);
-    expect(await take(documentBatches([a], { loop: false, batchSize: 2 }), 100)).toEqual([
+    expect(await collect(documentBatches([a], { loop: false, batchSize: 2 }))).toEqual([
       { docs: ["x", "y"], epoch: 1 },
       { docs: ["z"], epoch: 1 },
     ]);
@@ -39,7 +30,7 @@ describe("documentBatches", () => {
 
   it("refuses to loop forever over shards without documents", async () => {
     const a = writeTextShard(join(tempDir(), "empty.txt"), []);
-    await expect(take(documentBatches([a], { loop: true }), 1)).rejects.toThrow(
+    await expect(collect(documentBatches([a], { loop: true }), 1)).rejects.toThrow(
       `Expected the shards to hold at least one document, got none in \`${a}\``,
     );
   });

@@ -37,3 +37,14 @@ export function writeTextShard(path: string, docs: string[]): string {
   writeFileSync(path, docs.join("\n<|endoftext|>\n"));
   return path;
 }
+
+/** The first `limit` items of an async stream (all of them by default), stopping the stream after. */
+export async function collect<T>(stream: AsyncIterable<T>, limit = Infinity): Promise<T[]> {
+  const out: T[] = [];
+  if (limit <= 0) return out;
+  for await (const item of stream) {
+    out.push(item);
+    if (out.length >= limit) break;
+  }
+  return out;
+}

@@ -1,13 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { capCodePoints, trainingTexts } from "../../src/data/training-texts.ts";
-import { tempDir, writeParquetShard, writeTextShard } from "./shard-fixtures.ts";
-
-async function all(stream: AsyncGenerator<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const text of stream) out.push(text);
-  return out;
-}
+import { collect, tempDir, writeParquetShard, writeTextShard } from "./shard-fixtures.ts";
 
 describe("capCodePoints", () => {
   it("counts code points like Python, never splitting a surrogate pair", () => {
@@ -23,13 +17,13 @@ describe("trainingTexts", () => {
     const dir = tempDir();
     const a = writeParquetShard(join(dir, "a.parquet"), ["x".repeat(12_000), "short"]);
     const b = writeTextShard(join(dir, "b.txt"), ["🙂".repeat(10_001)]);
-    const texts = await all(trainingTexts([a, b]));
+    const texts = await collect(trainingTexts([a, b]));
     expect(texts.map((t) => t.length)).toEqual([10_000, 5, 20_000]);
     expect(texts[2]).toBe("🙂".repeat(10_000));
   });
 
   it("stops at the first document that reaches the character budget", async () => {
     const a = writeTextShard(join(tempDir(), "a.txt"), ["abcd", "🙂🙂🙂", "efgh", "never"]);
-    expect(await all(trainingTexts([a], { docCap: 3, maxChars: 6 }))).toEqual(["abc", "🙂🙂🙂"]);
+    expect(await collect(trainingTexts([a], { docCap: 3, maxChars: 6 }))).toEqual(["abc", "🙂🙂🙂"]);
   });
 });

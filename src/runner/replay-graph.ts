@@ -1,0 +1,52 @@
+/** Replays a checked traced graph with the trusted engine: the evaluator's model. */
+import { getOp, noGrad, resetArena, tensor, type Device, type Tensor } from "../engine/index.ts";
+import type { TokenLossFn } from "../data/evaluate-bpb.ts";
+import type { TracedValue } from "../data/trace-export.ts";
+import type { LoadedTrace } from "./load-trace.ts";
+
+const describe = (v: { shape: readonly number[]; dtype: string }) => `${v.dtype} [${v.shape.join(", ")}]`;
+
+/** A replayed graph: per-token losses for (B, T) batches, and a way to free its weights. */
+export interface GraphModel {
+  lossFn: TokenLossFn;
+  /** Rows per batch the graph was traced at. */
+  batchSize: number;
+  dispose(): void;
+}
+
+/**
+ * Uploads the trace's constants to `device` (persistent) and returns a loss function that runs
+ * every node's op forward, in order, on each batch. Each output must have the shape and dtype
+ * the trace recorded; the arena is reset after every batch.
+ */
+export function replayGraph({ graph, constants }: LoadedTrace, device: Device): GraphModel {
+  const weights = new Map<number, Tensor>(
+    graph.constants.map((c) => [c.id, tensor(constants.get(c.id)!, c.shape, { dtype: c.dtype, device, persistent: true })]),
+  );
+  const [batchSize, seqLen] = graph.inputs.idx.shape;
+  const lossFn: TokenLossFn = (inputs, targets, rows, cols) => {
+    if (rows !== batchSize || cols !== seqLen) throw new Error(`Expected batches of ${batchSize}x${seqLen} (as traced), got ${rows}x${cols}`);
+    return noGrad(() => {
+      const values = new Map(weights);
+      values.set(0, tensor(inputs, [rows, cols], { dtype: "i32", device }));
+      values.set(1, tensor(targets, [rows, cols], { dtype: "i32", device }));
+      graph.nodes.forEach((node, i) => {
+        const { outputs } = getOp(node.op).forward(node.inputs.map((id) => values.get(id)!), node.attrs);
+        if (outputs.length !== node.outputs.length) {
+          throw new Error(`Expected node ${i} (${node.op}) to give ${node.outputs.length} outputs as traced, got ${outputs.length}`);
+        }
+        node.outputs.forEach((want: TracedValue, k) => {
+          const got = outputs[k];
+          if (got.dtype !== want.dtype || got.shape.length !== want.shape.length || got.shape.some((d, j) => d !== want.shape[j])) {
+            throw new Error(`Expected output ${k} of node ${i} (${node.op}) to be ${describe(want)} as traced, got ${describe(got)}`);
+          }
+          values.set(want.id, got);
+        });
+      });
+      const losses = values.get(graph.output)!.toArray() as Float32Array | Float64Array;
+      resetArena();
+      return losses;
+    });
+  };
+  return { lossFn, batchSize, dispose: () => weights.forEach((t) => t.storage.free()) };
+}

@@ -1,0 +1,248 @@
+/**
+ * One experiment, start to finish, as the GitHub Action and the local loop both run it:
+ * guard the diff and the imports, train in a timed child process, evaluate the traced model
+ * in a separate process with the base commit's harness, and write `result.json` and `train.log`.
+ */
+import { access, appendFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { execa } from "execa";
+import { GRAPH_FILE } from "../data/trace-export.ts";
+import { PROFILES } from "../data/profiles.ts";
+import { resolveDataLayout } from "../data/resolve-data-layout.ts";
+import { writeFileAtomic } from "../data/write-file-atomic.ts";
+import { checkDiff, EDITABLE_FILE } from "./guards/diff.ts";
+import { checkImports, formatImportViolations } from "./guards/imports.ts";
+import { parseResult, seedFromCommitMessage, type Result, type ResultStatus } from "./result.ts";
+import { makeRunDir } from "./run-dir.ts";
+import { logExcerpt, runTrainProcess } from "./train-process.ts";
+
+/**
+ * Seconds train.ts may run beyond TIME_BUDGET before the runner kills it: process start,
+ * imports, model and optimizer setup, the first 10 steps (which the budget does not count,
+ * as in the reference), and the trace of the final forward pass. Fixed by the runner, never
+ * by train.ts.
+ */
+export const STARTUP_ALLOWANCE_SECONDS = 120;
+
+/** Seconds the evaluator may take (it replays EVAL_TOKENS of validation data). */
+export const EVALUATE_TIMEOUT_SECONDS = 600;
+
+/** The JavaScript heap of train.ts, in MiB (`--max-old-space-size`). */
+export const DEFAULT_HEAP_MB = 8192;
+
+/** Variables the runner passes on from its own environment; everything else (tokens, secrets) stays out. */
+const PASSED_ENV = [
+  "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
+  "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "AUTORESEARCH_ADDON",
+];
+
+/** What {@link runExperiment} needs. */
+export interface RunExperimentOptions {
+  /** The trusted checkout of the base commit, with node_modules and the built addon. */
+  harnessDir: string;
+  /** A git repository that holds both commits. */
+  repoDir: string;
+  baseSha: string;
+  headSha: string;
+  /** `default`, `cpu` or `test`. */
+  profile: string;
+  /** Where `result.json` and `train.log` are written. */
+  outDir: string;
+  /** The data cache prepare.ts filled (AUTORESEARCH_CACHE_DIR); default ~/.cache/autoresearch. */
+  cacheDir?: string;
+  /** A directory of shards or a mirror URL (AUTORESEARCH_DATA), if not the profile's default. */
+  dataSource?: string;
+  /** Overrides {@link STARTUP_ALLOWANCE_SECONDS} (tests, slow machines). */
+  startupAllowanceSeconds?: number;
+  /** What the engine may hold per device, MiB; default 3/4 of the host's memory. */
+  memoryLimitMb?: number;
+  /** Default {@link DEFAULT_HEAP_MB}. */
+  heapMb?: number;
+  /** Also copy the training output here as it comes. */
+  echo?: NodeJS.WritableStream;
+  /** Keep the run directory (harness copy, data view, trace) for inspection. */
+  keepRunDir?: boolean;
+  /** The base environment to pass on from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Seconds since the start of {@link runExperiment}, for overhead measurements. */
+export interface ExperimentTimings {
+  trainStart: number | null;
+  firstStep: number | null;
+  trainEnd: number | null;
+  resultWritten: number;
+}
+
+/** The result, where it was written, and when each phase happened. */
+export interface ExperimentRun {
+  result: Result;
+  resultPath: string;
+  logPath: string;
+  timings: ExperimentTimings;
+}
+
+/** Runs one experiment; see the module comment. Throws only when the runner itself cannot work. */
+export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentRun> {
+  const started = performance.now();
+  const since = () => (performance.now() - started) / 1000;
+  const profile = PROFILES[options.profile];
+  if (!profile) throw new Error(`Expected the profile to be one of ${Object.keys(PROFILES).map((n) => `\`${n}\``).join(", ")}, got \`${options.profile}\``);
+  const outDir = resolve(options.outDir);
+  const resultPath = join(outDir, "result.json");
+  const logPath = join(outDir, "train.log");
+  await mkdir(outDir, { recursive: true });
+  const git = async (...args: string[]) => (await execa("git", args, { cwd: options.repoDir })).stdout;
+  const baseSha = await git("rev-parse", "--verify", `${options.baseSha}^{commit}`);
+  const headSha = await git("rev-parse", "--verify", `${options.headSha}^{commit}`);
+  const seed = seedFromCommitMessage(await git("log", "-1", "--format=%B", headSha));
+  const timings: ExperimentTimings = { trainStart: null, firstStep: null, trainEnd: null, resultWritten: 0 };
+  const figures = emptyFigures();
+
+  const finish = async (status: ResultStatus, fields: Partial<Result>): Promise<ExperimentRun> => {
+    const result = parseResult({
+      version: 1, status, val_bpb: null, ...figures, total_seconds: since(), profile: profile.name, seed,
+      base_sha: baseSha, head_sha: headSha, crash_excerpt: null, reason: null, ...fields,
+    });
+    await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+    timings.resultWritten = since();
+    return { result, resultPath, logPath, timings };
+  };
+  const reject = async (reason: string) => {
+    await writeFileAtomic(logPath, `[runner] rejected: ${reason}\n`);
+    return finish("rejected", { reason });
+  };
+
+  // 1. Guards: only train.ts changed, and it imports only the engine and prepare.ts.
+  const changed = (await git("diff", "--name-only", "--no-renames", "-z", `${baseSha}...${headSha}`)).split("\0").filter(Boolean);
+  const diffErrors = checkDiff(changed);
+  if (diffErrors.length) return reject(diffErrors.join("\n"));
+  const trainSource = await git("show", `${headSha}:${EDITABLE_FILE}`).catch(() => null);
+  if (trainSource === null) return reject(`Expected \`${EDITABLE_FILE}\` at ${headSha}, but the commit has none`);
+  const violations = checkImports(trainSource);
+  if (violations.length) return reject(formatImportViolations(violations));
+
+  // 2. Train, in a run directory that holds no validation data.
+  const env = passedEnv(options.env ?? process.env);
+  const dataEnv = {
+    AUTORESEARCH_PROFILE: profile.name,
+    ...(options.cacheDir ? { AUTORESEARCH_CACHE_DIR: resolve(options.cacheDir) } : {}),
+    ...(options.dataSource ? { AUTORESEARCH_DATA: options.dataSource } : {}),
+  };
+  const runDir = await makeRunDir({
+    dir: await mkdtemp(join(outDir, ".run-")),
+    harnessDir: resolve(options.harnessDir),
+    trainSource,
+    profile,
+    data: resolveDataLayout(profile, [], dataEnv),
+  });
+  try {
+    const allowance = options.startupAllowanceSeconds ?? STARTUP_ALLOWANCE_SECONDS;
+    const timeoutSeconds = profile.TIME_BUDGET + allowance;
+    const summaryPath = join(runDir.dir, "summary.json");
+    timings.trainStart = since();
+    const train = await runTrainProcess({
+      args: ["--import", "tsx", "train.ts", "--summary-json", summaryPath],
+      cwd: runDir.dir,
+      env: { ...env, ...runDir.env, AUTORESEARCH_SEED: String(seed) },
+      logPath,
+      header: [`[runner] ${baseSha.slice(0, 7)}..${headSha.slice(0, 7)}, profile ${profile.name}, seed ${seed}, killed after ${timeoutSeconds} s`, ...(runDir.note ? [`[runner] ${runDir.note}`] : [])],
+      timeoutSeconds,
+      heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
+      memoryLimitMb: options.memoryLimitMb ?? defaultMemoryLimitMb(),
+      echo: options.echo,
+    });
+    timings.trainEnd = since();
+    timings.firstStep = train.firstStepSeconds === null ? null : timings.trainStart + train.firstStepSeconds;
+    Object.assign(figures, summaryFigures(await readFile(summaryPath, "utf8").catch(() => null)));
+    const crash = (reason: string, excerpt = train.excerpt) => finish("crash", { reason, crash_excerpt: excerpt });
+    if (train.timedOut) {
+      return finish("timeout", {
+        reason: `killed after ${timeoutSeconds} s: TIME_BUDGET ${profile.TIME_BUDGET} s plus the runner's startup allowance of ${allowance} s`,
+        crash_excerpt: train.excerpt,
+      });
+    }
+    if (train.exitCode !== 0) return crash(train.signal ? `train.ts was killed by ${train.signal}` : `train.ts exited with code ${train.exitCode}`);
+    if (!(await exists(join(runDir.traceDir, GRAPH_FILE)))) {
+      return crash("train.ts exited without handing its model to evaluateBpb, so there is nothing to evaluate");
+    }
+
+    // 3. Evaluate: only now, with training over, does a process see the validation shard.
+    const evaluator = await execa(process.execPath, ["--import", "tsx", "src/runner/cli.ts", "evaluate", "--trace", runDir.traceDir], {
+      cwd: resolve(options.harnessDir),
+      env: { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(options.memoryLimitMb ?? defaultMemoryLimitMb()) },
+      extendEnv: false,
+      reject: false,
+      all: true,
+      timeout: EVALUATE_TIMEOUT_SECONDS * 1000,
+    });
+    await appendFile(logPath, `[runner] evaluator (exit ${evaluator.exitCode ?? evaluator.signal}):\n${evaluator.all ?? ""}\n`);
+    const outcome = parseOutcome(evaluator.stdout ?? "");
+    if (outcome?.status === "ok") return finish("ok", { val_bpb: outcome.val_bpb });
+    if (outcome?.status === "rejected") return finish("rejected", { reason: `evaluator: ${outcome.reason}` });
+    return crash(`evaluator: ${outcome?.reason ?? (evaluator.timedOut ? `timed out after ${EVALUATE_TIMEOUT_SECONDS} s` : `exited with ${evaluator.exitCode ?? evaluator.signal}`)}`, logExcerpt(evaluator.all ?? ""));
+  } finally {
+    if (!options.keepRunDir) await rm(runDir.dir, { recursive: true, force: true });
+  }
+}
+
+/** What the evaluator prints as its last line. */
+export type EvaluatorOutcome = { status: "ok"; val_bpb: number } | { status: "rejected" | "crash"; reason: string };
+
+function parseOutcome(stdout: string): EvaluatorOutcome | null {
+  try {
+    const outcome = JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
+    return typeof outcome?.status === "string" ? (outcome as EvaluatorOutcome) : null;
+  } catch {
+    return null;
+  }
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+function passedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(PASSED_ENV.flatMap((key) => (env[key] === undefined ? [] : [[key, env[key]!]])));
+}
+
+/** Three quarters of the host's memory, in MiB. */
+function defaultMemoryLimitMb(): number {
+  return Math.floor((os.totalmem() / 2 ** 20) * 0.75);
+}
+
+type Figures = Pick<Result, "reported_val_bpb" | "training_seconds" | "peak_vram_mb" | "mfu_percent" | "total_tokens_M" | "num_steps" | "num_params_M" | "depth" | "loss_curve">;
+
+function emptyFigures(): Figures {
+  return { reported_val_bpb: null, training_seconds: 0, peak_vram_mb: 0, mfu_percent: null, total_tokens_M: 0, num_steps: 0, num_params_M: 0, depth: null, loss_curve: [] };
+}
+
+/**
+ * The training run's figures from its summary JSON. train.ts wrote them, so each is taken only
+ * if it has the right form; none of them is judged. In run mode prepare.ts leaves val_bpb out.
+ */
+export function summaryFigures(text: string | null): Partial<Figures> {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text ?? "");
+  } catch {
+    return {};
+  }
+  if (typeof json !== "object" || json === null) return {};
+  const num = (key: string) => (typeof json[key] === "number" && Number.isFinite(json[key]) && (json[key] as number) >= 0 ? (json[key] as number) : undefined);
+  const int = (key: string) => (Number.isSafeInteger(json[key]) && (json[key] as number) >= 0 ? (json[key] as number) : undefined);
+  const curve = Array.isArray(json.loss_curve)
+    ? json.loss_curve.filter((p): p is [number, number] => Array.isArray(p) && p.length === 2 && Number.isSafeInteger(p[0]) && p[0] >= 0 && Number.isFinite(p[1]))
+    : [];
+  const figures: Partial<Figures> = {
+    reported_val_bpb: typeof json.val_bpb === "number" && Number.isFinite(json.val_bpb) ? json.val_bpb : null,
+    training_seconds: num("training_seconds"),
+    peak_vram_mb: num("peak_vram_mb"),
+    mfu_percent: num("mfu_percent") ?? null,
+    total_tokens_M: num("total_tokens_M"),
+    num_steps: int("num_steps"),
+    num_params_M: num("num_params_M"),
+    depth: int("depth") ?? null,
+    loss_curve: curve,
+  };
+  return Object.fromEntries(Object.entries(figures).filter(([, v]) => v !== undefined));
+}

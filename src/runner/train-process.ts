@@ -1,0 +1,123 @@
+/**
+ * Runs train.ts as a child process that the runner, not train.ts, holds the clock and the
+ * memory of: its own process group (killed whole at the deadline), a V8 heap cap, an engine
+ * memory cap, and its output captured to a log of bounded size.
+ */
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+
+/** What to run and under which limits. */
+export interface TrainProcessOptions {
+  /** Node arguments after the runner's own flags, e.g. `["--import", "tsx", "train.ts"]`. */
+  args: string[];
+  cwd: string;
+  /** The whole environment of the child (nothing else is inherited). */
+  env: Record<string, string>;
+  /** stdout and stderr, interleaved, go here. */
+  logPath: string;
+  /** Lines written to the log before the child's output. */
+  header?: string[];
+  /** The process group is killed (SIGKILL) this many seconds after the start. */
+  timeoutSeconds: number;
+  /** `--max-old-space-size`: the JavaScript heap, in MiB. */
+  heapMb: number;
+  /** `AUTORESEARCH_MEMORY_LIMIT_MB`: what the engine may hold per device, in MiB. */
+  memoryLimitMb: number;
+  /** Output past this many bytes is dropped from the log (the excerpt still shows the end). */
+  maxLogBytes?: number;
+  /** Also copy the output here as it comes (a terminal, the Actions log). */
+  echo?: NodeJS.WritableStream;
+}
+
+/** How the process ended. */
+export interface TrainProcessResult {
+  /** The exit code, or null when a signal ended it. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the runner killed it at the deadline. */
+  timedOut: boolean;
+  /** Seconds from the start to the exit. */
+  seconds: number;
+  /** Seconds from the start to the first `step N` line, or null if it printed none. */
+  firstStepSeconds: number | null;
+  /** The last lines of the output. */
+  excerpt: string;
+}
+
+const EXCERPT_LINES = 40;
+const TAIL_CHARS = 16_000;
+const FIRST_STEP = /(^|[\n\r])step \d+/;
+
+/** The last `EXCERPT_LINES` non-empty lines of `text`. */
+export function logExcerpt(text: string): string {
+  return text.split(/\r?\n|\r/).filter((line) => line.trim() !== "").slice(-EXCERPT_LINES).join("\n");
+}
+
+/**
+ * Starts `node --max-old-space-size=<heapMb> ...args` in its own process group and waits for it.
+ * At `timeoutSeconds` the group is killed with SIGKILL; after any exit the group is killed
+ * too, so nothing it started outlives it.
+ */
+export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProcessResult> {
+  const { timeoutSeconds, heapMb, memoryLimitMb, maxLogBytes = 64 << 20 } = options;
+  for (const [name, value] of Object.entries({ timeoutSeconds, heapMb, memoryLimitMb })) {
+    if (!(Number.isFinite(value) && value > 0)) throw new Error(`Expected \`${name}\` to be a number > 0, got \`${value}\``);
+  }
+  const log = createWriteStream(options.logPath);
+  for (const line of options.header ?? []) log.write(`${line}\n`);
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const child = spawn(process.execPath, [`--max-old-space-size=${Math.floor(heapMb)}`, ...options.args], {
+    cwd: options.cwd,
+    env: { ...options.env, AUTORESEARCH_MEMORY_LIMIT_MB: String(Math.floor(memoryLimitMb)) },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // The group is already gone.
+    }
+  };
+
+  let tail = "";
+  let logged = 0;
+  let firstStepSeconds: number | null = null;
+  const onData = (chunk: Buffer) => {
+    options.echo?.write(chunk);
+    if (logged < maxLogBytes) {
+      const room = maxLogBytes - logged;
+      log.write(chunk.byteLength <= room ? chunk : Buffer.concat([chunk.subarray(0, room), Buffer.from(`\n[runner] log cut at ${maxLogBytes} bytes\n`)]));
+    }
+    logged += chunk.byteLength;
+    tail = (tail + chunk.toString("utf8")).slice(-TAIL_CHARS);
+    if (firstStepSeconds === null && FIRST_STEP.test(tail)) firstStepSeconds = elapsed();
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutSeconds * 1000);
+    let exit: { code: number | null; signal: NodeJS.Signals | null; seconds: number } | null = null;
+    child.on("exit", (code, signal) => {
+      exit = { code, signal, seconds: elapsed() };
+      clearTimeout(timer);
+      killGroup();
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      log.end();
+      reject(error);
+    });
+    child.on("close", () => {
+      const { code, signal, seconds } = exit ?? { code: child.exitCode, signal: child.signalCode, seconds: elapsed() };
+      if (timedOut) log.write(`\n[runner] killed after ${timeoutSeconds} s\n`);
+      log.end(() => resolve({ exitCode: code, signal, timedOut, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
+    });
+  });
+}

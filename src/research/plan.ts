@@ -145,7 +145,7 @@ export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): 
 }
 
 /** A seed not yet used for this code: the reference seed, then the next ones. */
-function nextSeed(tree: string, state: ResearchState): number {
+export function nextSeed(tree: string, state: ResearchState): number {
   const shas = new Set<string>();
   for (const e of state.experiments) {
     for (const m of e.measurements) if (m.tree === tree) shas.add(m.sha);

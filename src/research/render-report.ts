@@ -51,7 +51,7 @@ export function renderReport({ ledger, paused, link, chartPoints }: ReportInput)
   const sigma = ledger.sigma();
   const inFlight = ledger.experiments.filter((e) => e.state === "open");
   const status = paused === null ? "**Running**" : `**Paused**: ${paused}`;
-  const noise = sigma === null ? "not measured yet" : `σ = ${sigma.toFixed(6)} per run (epoch ${ledger.epoch})`;
+  const noise = sigma === null ? "not measured yet" : `σ ≈ ${sigma.toPrecision(2)} per run (epoch ${ledger.epoch})`;
 
   const flightRows = inFlight.map((e) => {
     const latest = latestMeasurement(e);

@@ -25,7 +25,7 @@ describe("renderReport", () => {
   const report = renderReport({ ledger: new Ledger(experiments, 0), paused: null, link: (e) => `#${e.n}` });
 
   it("shows the status and noise, the runs in flight, the leaderboard and the counts", () => {
-    expect(report).toContain("**Running**. Noise: σ = 0.001414 per run (epoch 0).");
+    expect(report).toContain("**Running**. Noise: σ ≈ 0.0014 per run (epoch 0).");
     expect(report).toContain("## In flight (2)\n\n| | kind | title | state |\n|---|---|---|---|\n| #4 | experiment | Running \\| piped | running |\n| #5 | experiment | Experiment 5 | on hold |");
     expect(report).toContain("| 1 | #3 | Experiment 3 | 0.980000 | −0.010000 |\n| 2 | #1 | Experiment 1 | 0.990000 | −0.011000 |");
     expect(report).toContain("| kept | discarded | crashed | inconclusive | running |\n|---:|---:|---:|---:|---:|\n| 2 | 1 | 0 | 0 | 2 |");

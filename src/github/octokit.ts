@@ -1,0 +1,10 @@
+import type { ProbotOctokit } from "probot";
+
+/** The authenticated client of an installation, with Probot's throttling, retry and pagination. */
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** A repository, as REST parameters. */
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}

@@ -1,0 +1,567 @@
+import { createHash } from "node:crypto";
+import nock from "nock";
+import { validateRequest } from "./openapi-validator.ts";
+import { writeZip } from "./write-zip.ts";
+
+const API = "https://api.github.com";
+const BLOBS = "https://pipelines.actions.githubusercontent.com";
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+
+type Files = Record<string, string>;
+
+interface FakeCommit {
+  sha: string;
+  tree: string;
+  parents: string[];
+  message: string;
+}
+
+/** An issue or a pull request (a pull request has `head`, `base` and merge state). */
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  labels: string[];
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+  pull?: { head: string; base: string; headSha: string; merged: boolean; mergedAt: string | null; mergeCommitSha: string | null };
+}
+
+export interface FakeComment {
+  id: number;
+  issue: number;
+  body: string;
+  user: string;
+}
+
+export interface FakeCheckRun {
+  id: number;
+  headSha: string;
+  name: string;
+  conclusion: string;
+  title: string;
+  summary: string;
+}
+
+export interface FakeWorkflowRun {
+  id: number;
+  headSha: string;
+  headBranch: string;
+  path: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: string | null;
+  artifact: Buffer | null;
+}
+
+/** One REST request the app made, with what the OpenAPI description thinks of it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  operationId: string | null;
+  status: number;
+  errors: string[];
+}
+
+/** nock hands over JSON bodies parsed, other bodies as text, and none as "". */
+function parseBody(body: unknown): unknown {
+  if (body === "" || body === undefined) return undefined;
+  if (typeof body !== "string") return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A GitHub that lives in memory behind nock: git objects, branches, issues and pull
+ * requests, labels, comments, reactions, check runs, workflow runs with artifacts,
+ * collaborators and the app's installation. Every request is first checked against
+ * GitHub's OpenAPI description; a request GitHub would reject fails the test.
+ */
+export class FakeGitHub {
+  readonly owner = "octo-org";
+  readonly repo = "research";
+  readonly defaultBranch = "main";
+  readonly installationId = 4242;
+  readonly appSlug = "autoresearch";
+
+  readonly commits = new Map<string, FakeCommit>();
+  readonly trees = new Map<string, Files>();
+  readonly refs = new Map<string, string>();
+  readonly issues = new Map<number, FakeIssue>();
+  readonly comments: FakeComment[] = [];
+  readonly reactions: Array<{ commentId: number; content: string }> = [];
+  readonly checkRuns: FakeCheckRun[] = [];
+  readonly workflowRuns = new Map<number, FakeWorkflowRun>();
+  readonly permissions = new Map<string, string>();
+  readonly requests: RecordedRequest[] = [];
+  /** Requests GitHub would reject; a test asserts this stays empty. */
+  readonly invalid: RecordedRequest[] = [];
+  #clock = Date.parse("2025-01-15T21:00:00Z");
+  #ids = 1000;
+  #nextIssue = 1;
+
+  constructor(files: Files) {
+    const tree = this.#tree(files);
+    this.refs.set(this.defaultBranch, this.#commit(tree, [], "Initial commit"));
+  }
+
+  /** Starts intercepting api.github.com (and the artifact host); net connect stays off but for loopback. */
+  install(): void {
+    nock.disableNetConnect();
+    nock.enableNetConnect("127.0.0.1");
+    for (const method of ["get", "post", "patch", "put", "delete"] as const) {
+      nock(API)
+        .persist()
+        [method](/.*/)
+        .reply((uri, body) => this.#handle(method.toUpperCase(), uri, parseBody(body)));
+    }
+    nock(BLOBS)
+      .persist()
+      .get(/\/artifacts\/\d+\.zip/)
+      .reply((uri) => {
+        const id = Number(/(\d+)\.zip/.exec(uri)![1]);
+        const run = [...this.workflowRuns.values()].find((r) => r.id * 10 === id);
+        return run?.artifact ? [200, run.artifact, { "content-type": "application/zip" }] : [404, "gone"];
+      });
+  }
+
+  uninstall(): void {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  }
+
+  // ---------------------------------------------------------------- git
+
+  #now(): string {
+    this.#clock += 1000;
+    return new Date(this.#clock).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  #tree(files: Files): string {
+    const sha = sha1(`tree ${JSON.stringify(Object.entries(files).sort())}`);
+    this.trees.set(sha, files);
+    return sha;
+  }
+
+  #commit(tree: string, parents: string[], message: string): string {
+    const sha = sha1(`commit ${tree} ${parents.join(",")} ${message} ${this.#ids++}`);
+    this.commits.set(sha, { sha, tree, parents, message });
+    return sha;
+  }
+
+  /** The files of a branch or a commit. */
+  files(refOrSha: string): Files {
+    const sha = this.refs.get(refOrSha) ?? refOrSha;
+    return this.trees.get(this.commits.get(sha)!.tree)!;
+  }
+
+  #ancestors(sha: string): Set<string> {
+    const seen = new Set<string>();
+    const queue = [sha];
+    while (queue.length) {
+      const next = queue.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(...this.commits.get(next)!.parents);
+    }
+    return seen;
+  }
+
+  #mergeBase(a: string, b: string): string {
+    const ofA = this.#ancestors(a);
+    const queue = [b];
+    const seen = new Set<string>();
+    while (queue.length) {
+      const next = queue.shift()!;
+      if (ofA.has(next)) return next;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(...this.commits.get(next)!.parents);
+    }
+    throw new Error(`no merge base of ${a} and ${b}`);
+  }
+
+  /** A file-level three-way merge of `theirs` into `ours`; null on a conflict. */
+  #merge(ours: string, theirs: string): Files | null {
+    const base = this.files(this.#mergeBase(ours, theirs));
+    const a = this.files(ours);
+    const b = this.files(theirs);
+    const merged: Files = { ...a };
+    for (const path of new Set([...Object.keys(base), ...Object.keys(b)])) {
+      if (b[path] === base[path]) continue;
+      if (a[path] !== base[path] && a[path] !== b[path]) return null;
+      if (b[path] === undefined) delete merged[path];
+      else merged[path] = b[path]!;
+    }
+    return merged;
+  }
+
+  /** A person pushes a commit to a branch (a merged pull request of their own, say). */
+  push(branch: string, changes: Files, message: string): string {
+    const parent = this.refs.get(branch)!;
+    const sha = this.#commit(this.#tree({ ...this.files(parent), ...changes }), [parent], message);
+    this.refs.set(branch, sha);
+    return sha;
+  }
+
+  // ---------------------------------------------------------------- the runner
+
+  /**
+   * The GPU runner finishes a run of a pull request's head: stores the workflow run and its
+   * `autoresearch-result` artifact, and returns the run for the webhook.
+   */
+  finishRun(number: number, result: unknown, conclusion = "success"): FakeWorkflowRun {
+    const issue = this.issues.get(number)!;
+    const id = this.#ids++;
+    const run: FakeWorkflowRun = {
+      id,
+      headSha: issue.pull!.headSha,
+      headBranch: issue.pull!.head,
+      path: ".github/workflows/experiment.yml",
+      status: "completed",
+      conclusion,
+      artifact: result === null ? null : writeZip({ "result.json": JSON.stringify(result), "train.log": "step 1\n" }),
+    };
+    this.workflowRuns.set(id, run);
+    return run;
+  }
+
+  /** The head commit of a pull request, with its files and message. */
+  headOf(number: number): { sha: string; files: Files; message: string } {
+    const sha = this.issues.get(number)!.pull!.headSha;
+    return { sha, files: this.files(sha), message: this.commits.get(sha)!.message };
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  #handle(method: string, uri: string, body: unknown): [number, unknown, Record<string, string>?] {
+    const { operationId, errors } = validateRequest(method, uri, body);
+    const record: RecordedRequest = { method, path: uri, operationId, status: 0, errors };
+    this.requests.push(record);
+    if (errors.length > 0) {
+      this.invalid.push(record);
+      record.status = 422;
+      return [422, { message: `Invalid request: ${errors.join("; ")}` }];
+    }
+    try {
+      const [status, data, headers] = this.#route(operationId!, new URL(uri, API), body as Record<string, any>);
+      record.status = status;
+      return [status, data, headers];
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      record.status = error.status;
+      return [error.status, { message: error.message }];
+    }
+  }
+
+  #route(operation: string, url: URL, body: Record<string, any>): [number, unknown, Record<string, string>?] {
+    const parts = url.pathname.split("/").map(decodeURIComponent);
+    const query = url.searchParams;
+    const number = Number(parts[5]);
+    switch (operation) {
+      case "apps/get-authenticated":
+        return [200, { id: 1, slug: this.appSlug, name: "autoresearch", owner: { login: this.owner } }];
+      case "apps/create-installation-access-token":
+        return [201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z", permissions: {}, repository_selection: "selected" }];
+      case "apps/list-installations":
+        return [200, [{ id: this.installationId, account: { login: this.owner } }]];
+      case "apps/list-repos-accessible-to-installation":
+        return [200, { total_count: 1, repositories: [this.#repository()] }];
+      case "repos/get":
+        return [200, this.#repository()];
+      case "repos/get-content":
+        return this.#content(parts[3]!, parts.slice(5).join("/"), query.get("ref"));
+      case "repos/get-branch":
+        return [200, this.#branch(parts.slice(5).join("/"))];
+      case "repos/get-collaborator-permission-level": {
+        const permission = this.permissions.get(parts[5]!);
+        if (!permission) throw new HttpError(404, "Not a collaborator");
+        return [200, { permission, role_name: permission, user: { login: parts[5] } }];
+      }
+      case "git/get-tree": {
+        const files = this.trees.get(parts[6]!);
+        if (!files) throw new HttpError(404, "Not Found");
+        const tree = Object.entries(files).map(([path, content]) => ({ path, mode: "100644", type: "blob", sha: this.#blob(content) }));
+        return [200, { sha: parts[6], tree, truncated: false }];
+      }
+      case "git/get-blob": {
+        const content = [...this.trees.values()].flatMap((f) => Object.values(f)).find((c) => this.#blob(c) === parts[6]);
+        if (content === undefined) throw new HttpError(404, "Not Found");
+        return [200, { sha: parts[6], content: Buffer.from(content).toString("base64"), encoding: "base64", size: content.length }];
+      }
+      case "git/create-tree": {
+        const files: Files = { ...(body.base_tree ? this.trees.get(body.base_tree) : {}) };
+        for (const entry of body.tree) files[entry.path] = entry.content;
+        const sha = this.#tree(files);
+        return [201, { sha, tree: [], truncated: false }];
+      }
+      case "git/create-commit": {
+        if (!this.trees.has(body.tree)) throw new HttpError(422, "Tree not found");
+        const sha = this.#commit(body.tree, body.parents, body.message);
+        return [201, { sha, tree: { sha: body.tree }, message: body.message, parents: body.parents.map((p: string) => ({ sha: p })) }];
+      }
+      case "git/create-ref": {
+        const name = String(body.ref).replace(/^refs\/heads\//, "");
+        if (this.refs.has(name)) throw new HttpError(422, "Reference already exists");
+        this.refs.set(name, body.sha);
+        return [201, { ref: body.ref, object: { sha: body.sha, type: "commit" } }];
+      }
+      case "git/update-ref": {
+        const name = parts.slice(6).join("/").replace(/^heads\//, "");
+        const current = this.refs.get(name);
+        if (!current) throw new HttpError(422, "Reference does not exist");
+        if (!body.force && !this.#ancestors(body.sha).has(current)) throw new HttpError(422, "Update is not a fast forward");
+        this.#moveBranch(name, body.sha);
+        return [200, { ref: `refs/heads/${name}`, object: { sha: body.sha, type: "commit" } }];
+      }
+      case "git/delete-ref": {
+        const name = parts.slice(6).join("/").replace(/^heads\//, "");
+        if (!this.refs.delete(name)) throw new HttpError(422, "Reference does not exist");
+        return [204, ""];
+      }
+      case "repos/create-or-update-file-contents": {
+        const branch = body.branch ?? this.defaultBranch;
+        const parent = this.refs.get(branch);
+        if (!parent) throw new HttpError(404, `No branch ${branch}`);
+        const path = parts.slice(5).join("/");
+        const current = this.files(parent)[path];
+        if (current !== undefined && body.sha !== this.#blob(current)) throw new HttpError(409, `${path} does not match ${body.sha}`);
+        const tree = this.#tree({ ...this.files(parent), [path]: Buffer.from(body.content, "base64").toString("utf8") });
+        const sha = this.#commit(tree, [parent], body.message);
+        this.#moveBranch(branch, sha);
+        return [current === undefined ? 201 : 200, { content: { path }, commit: { sha, tree: { sha: tree }, message: body.message } }];
+      }
+      case "repos/merge": {
+        const base = this.refs.get(body.base);
+        if (!base) throw new HttpError(404, "Base does not exist");
+        const head = this.refs.get(body.head) ?? body.head;
+        if (this.#ancestors(base).has(head)) return [204, ""];
+        const merged = this.#merge(base, head);
+        if (!merged) throw new HttpError(409, "Merge conflict");
+        const tree = this.#tree(merged);
+        const sha = this.#commit(tree, [base, head], body.commit_message ?? "Merge");
+        this.#moveBranch(body.base, sha);
+        return [201, { sha, commit: { tree: { sha: tree }, message: body.commit_message } }];
+      }
+      case "pulls/create": {
+        const headSha = this.refs.get(body.head);
+        if (!headSha) throw new HttpError(422, `No branch ${body.head}`);
+        if ([...this.issues.values()].some((i) => i.pull?.head === body.head && i.state === "open")) throw new HttpError(422, "A pull request already exists");
+        const issue = this.#newIssue(body.title, body.body ?? "", []);
+        issue.pull = { head: body.head, base: body.base, headSha, merged: false, mergedAt: null, mergeCommitSha: null };
+        return [201, this.#pullJson(issue)];
+      }
+      case "pulls/update": {
+        const issue = this.#issue(number, true);
+        if (body.body !== undefined) issue.body = body.body;
+        if (body.state !== undefined) issue.state = body.state;
+        if (body.title !== undefined) issue.title = body.title;
+        issue.updatedAt = this.#now();
+        return [200, this.#pullJson(issue)];
+      }
+      case "pulls/merge": {
+        const issue = this.#issue(number, true);
+        const pull = issue.pull!;
+        if (pull.merged || issue.state !== "open") throw new HttpError(405, "Pull Request is not mergeable");
+        if (body.sha && body.sha !== pull.headSha) throw new HttpError(409, "Head branch was modified. Review and try the merge again.");
+        const base = this.refs.get(pull.base)!;
+        const merged = this.#merge(base, pull.headSha);
+        if (!merged) throw new HttpError(405, "Merge conflict");
+        const sha = this.#commit(this.#tree(merged), [base], `${body.commit_title}\n\n${body.commit_message}`);
+        this.refs.set(pull.base, sha);
+        Object.assign(pull, { merged: true, mergedAt: this.#now(), mergeCommitSha: sha });
+        issue.state = "closed";
+        issue.updatedAt = this.#now();
+        return [200, { sha, merged: true, message: "Pull Request successfully merged" }];
+      }
+      case "issues/list-for-repo":
+        return this.#listIssues(query);
+      case "issues/create": {
+        const issue = this.#newIssue(body.title, body.body ?? "", body.labels ?? []);
+        return [201, this.#issueJson(issue)];
+      }
+      case "issues/update": {
+        const issue = this.#issue(number, false);
+        if (body.body !== undefined) issue.body = body.body;
+        if (body.state !== undefined) issue.state = body.state;
+        if (body.labels !== undefined) issue.labels = [...body.labels];
+        issue.updatedAt = this.#now();
+        return [200, this.#issueJson(issue)];
+      }
+      case "issues/add-labels": {
+        const issue = this.#issue(number, false);
+        for (const label of body.labels as string[]) if (!issue.labels.includes(label)) issue.labels.push(label);
+        issue.updatedAt = this.#now();
+        return [200, issue.labels.map((name) => ({ id: 1, name, color: "ededed", default: false }))];
+      }
+      case "issues/create-comment": {
+        const issue = this.#issue(number, false);
+        const comment = { id: this.#ids++, issue: number, body: body.body, user: `${this.appSlug}[bot]` };
+        this.comments.push(comment);
+        issue.updatedAt = this.#now();
+        return [201, { id: comment.id, body: comment.body, user: { login: comment.user } }];
+      }
+      case "reactions/create-for-issue-comment": {
+        const commentId = Number(parts[6]);
+        const exists = this.reactions.some((r) => r.commentId === commentId && r.content === body.content);
+        if (!exists) this.reactions.push({ commentId, content: body.content });
+        return [exists ? 200 : 201, { id: 1, content: body.content }];
+      }
+      case "checks/create": {
+        const run = { id: this.#ids++, headSha: body.head_sha, name: body.name, conclusion: body.conclusion, title: body.output?.title, summary: body.output?.summary };
+        this.checkRuns.push(run);
+        return [201, { id: run.id, head_sha: run.headSha, name: run.name, status: "completed", conclusion: run.conclusion }];
+      }
+      case "actions/list-workflow-run-artifacts": {
+        const run = this.workflowRuns.get(Number(parts[6]));
+        const artifacts = run?.artifact ? [{ id: run.id * 10, name: "autoresearch-result", expired: false, size_in_bytes: run.artifact.length }] : [];
+        return [200, { total_count: artifacts.length, artifacts }];
+      }
+      case "actions/download-artifact":
+        return [302, "", { location: `${BLOBS}/artifacts/${parts[6]}.zip` }];
+      case "actions/list-workflow-runs-for-repo": {
+        const runs = [...this.workflowRuns.values()].filter(
+          (r) => (!query.get("head_sha") || r.headSha === query.get("head_sha")) && (!query.get("status") || r.status === query.get("status")),
+        );
+        return [200, { total_count: runs.length, workflow_runs: runs.map((r) => this.#runJson(r)) }];
+      }
+      case "actions/cancel-workflow-run": {
+        const run = this.workflowRuns.get(Number(parts[6]));
+        if (!run) throw new HttpError(404, "Not Found");
+        Object.assign(run, { status: "completed", conclusion: "cancelled" });
+        return [202, {}];
+      }
+      default:
+        throw new Error(`The fake GitHub does not implement ${operation}`);
+    }
+  }
+
+  #moveBranch(name: string, sha: string): void {
+    this.refs.set(name, sha);
+    for (const issue of this.issues.values()) if (issue.pull?.head === name && issue.state === "open") issue.pull.headSha = sha;
+  }
+
+  #blob(content: string): string {
+    return sha1(`blob ${content}`);
+  }
+
+  #issue(number: number, pull: boolean): FakeIssue {
+    const issue = this.issues.get(number);
+    if (!issue || (pull && !issue.pull)) throw new HttpError(404, "Not Found");
+    return issue;
+  }
+
+  #newIssue(title: string, body: string, labels: string[]): FakeIssue {
+    const now = this.#now();
+    const issue: FakeIssue = { number: this.#nextIssue++, title, body, state: "open", labels: [...labels], user: `${this.appSlug}[bot]`, createdAt: now, updatedAt: now };
+    this.issues.set(issue.number, issue);
+    return issue;
+  }
+
+  /** A person opens an issue, or edits one (the dashboard's checkboxes). */
+  editIssue(number: number, body: string): FakeIssue {
+    const issue = this.issues.get(number)!;
+    Object.assign(issue, { body, updatedAt: this.#now() });
+    return issue;
+  }
+
+  /** A person comments; returns the comment for the webhook. */
+  comment(number: number, body: string, user: string): FakeComment {
+    const comment = { id: this.#ids++, issue: number, body, user };
+    this.comments.push(comment);
+    return comment;
+  }
+
+  #listIssues(query: URLSearchParams): [number, unknown, Record<string, string>] {
+    const labels = query.get("labels")?.split(",") ?? [];
+    const since = query.get("since");
+    const state = query.get("state") ?? "open";
+    const perPage = Number(query.get("per_page") ?? 30);
+    const page = Number(query.get("page") ?? 1);
+    const all = [...this.issues.values()]
+      .filter((i) => labels.every((l) => i.labels.includes(l)))
+      .filter((i) => state === "all" || i.state === state)
+      .filter((i) => !since || i.updatedAt >= since)
+      .sort((a, b) => (query.get("sort") === "updated" ? a.updatedAt.localeCompare(b.updatedAt) : b.number - a.number));
+    const items = all.slice((page - 1) * perPage, page * perPage).map((i) => this.#issueJson(i));
+    const headers: Record<string, string> = {};
+    if (page * perPage < all.length) {
+      const next = new URL(`${API}/repos/${this.owner}/${this.repo}/issues`);
+      query.forEach((v, k) => next.searchParams.set(k, v));
+      next.searchParams.set("page", String(page + 1));
+      headers.link = `<${next.toString()}>; rel="next"`;
+    }
+    return [200, items, headers];
+  }
+
+  #content(repo: string, path: string, ref: string | null): [number, unknown, Record<string, string>] {
+    if (repo !== this.repo) throw new HttpError(404, "Not Found");
+    const content = this.files(ref ?? this.defaultBranch)[path];
+    if (content === undefined) throw new HttpError(404, "Not Found");
+    return [200, content, { "content-type": "application/vnd.github.raw+json; charset=utf-8" }];
+  }
+
+  #repository() {
+    return {
+      id: 1, name: this.repo, full_name: `${this.owner}/${this.repo}`, private: true, default_branch: this.defaultBranch,
+      owner: { login: this.owner, id: 2, type: "Organization" },
+    };
+  }
+
+  #branch(name: string) {
+    const sha = this.refs.get(name);
+    if (!sha) throw new HttpError(404, "Branch not found");
+    return { name, commit: { sha, commit: { tree: { sha: this.commits.get(sha)!.tree }, message: this.commits.get(sha)!.message } }, protected: false };
+  }
+
+  #labelsJson(issue: FakeIssue) {
+    return issue.labels.map((name) => ({ id: 1, name, color: "ededed", default: false }));
+  }
+
+  #issueJson(issue: FakeIssue) {
+    return {
+      id: issue.number * 7, number: issue.number, title: issue.title, body: issue.body, state: issue.state, labels: this.#labelsJson(issue),
+      user: { login: issue.user }, created_at: issue.createdAt, updated_at: issue.updatedAt,
+      ...(issue.pull ? { pull_request: { url: "", merged_at: issue.pull.mergedAt } } : {}),
+    };
+  }
+
+  #pullJson(issue: FakeIssue) {
+    const pull = issue.pull!;
+    return {
+      id: issue.number * 7, number: issue.number, title: issue.title, body: issue.body, state: issue.state, labels: this.#labelsJson(issue),
+      user: { login: issue.user }, created_at: issue.createdAt, updated_at: issue.updatedAt, merged: pull.merged, merged_at: pull.mergedAt,
+      merge_commit_sha: pull.mergeCommitSha, head: { ref: pull.head, sha: pull.headSha }, base: { ref: pull.base, sha: this.refs.get(pull.base) },
+    };
+  }
+
+  #runJson(run: FakeWorkflowRun) {
+    return {
+      id: run.id, name: "experiment", path: run.path, head_branch: run.headBranch, head_sha: run.headSha, status: run.status,
+      conclusion: run.conclusion, event: "pull_request", html_url: `https://github.com/${this.owner}/${this.repo}/actions/runs/${run.id}`,
+    };
+  }
+
+  /** A workflow run as its webhook carries it. */
+  runPayload(run: FakeWorkflowRun) {
+    return this.#runJson(run);
+  }
+
+  /** The repository as webhooks carry it. */
+  repositoryPayload() {
+    return this.#repository();
+  }
+}

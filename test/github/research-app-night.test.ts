@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MutationAgent } from "../../src/research/mutation-agent.ts";
+import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
+import { AppHarness } from "./app-harness.ts";
+import { runUntilIdle, scriptedTrainer, waiting } from "./scripted-runner.ts";
+
+const config = "concurrency: 3\nbudget:\n  experiments-per-night: 30\n";
+const files = { ...researchFiles(), ".github/autoresearch.yml": config } as Record<string, string>;
+
+let h: AppHarness | undefined;
+afterEach(() => h?.close());
+
+/** Experiment pull requests (not baselines), oldest first. */
+const experiments = (h: AppHarness) => h.pulls().filter((p) => !p.labels.includes("autoresearch:baseline"));
+
+describe("a night", () => {
+  it("runs 30 experiments at concurrency 3, merges one at a time, and stays within 25 requests per experiment", async () => {
+    h = new AppHarness(files, () => new MutationAgent(2), { root: FIXTURE_ROOT });
+    await h.research.tick();
+    expect(waiting(h)).toHaveLength(3);
+    await runUntilIdle(h);
+
+    expect(h.fake.invalid).toEqual([]);
+    const pulls = experiments(h);
+    expect(pulls).toHaveLength(30);
+    expect(pulls.every((p) => p.state === "closed")).toBe(true);
+    const merged = pulls.filter((p) => p.pull!.merged);
+    expect(merged.length).toBeGreaterThan(0);
+    for (const p of pulls) {
+      const outcome = p.labels.filter((l) => /^autoresearch:(improved|regressed|crashed|inconclusive|discarded)$/.test(l));
+      expect(outcome).toEqual([p.pull!.merged ? "autoresearch:improved" : expect.stringMatching(/regressed|crashed|inconclusive|discarded/)]);
+      expect(h.fake.checkRuns.some((c) => c.headSha === p.pull!.headSha && c.name === "autoresearch/val_bpb")).toBe(true);
+      expect(h.fake.refs.has(p.pull!.head)).toBe(false);
+    }
+
+    // The research branch is a line of squash commits, each carrying its metric.
+    const history: string[] = [];
+    for (let sha = h.fake.refs.get("main"); sha; sha = h.fake.commits.get(sha)!.parents[0]) history.push(h.fake.commits.get(sha)!.message);
+    expect(history).toHaveLength(merged.length + 1);
+    for (const message of history.slice(0, -1)) expect(message).toMatch(/: val_bpb \d\.\d{6} \(-\d\.\d{6} vs \d\.\d{6}\) \(#\d+\)/);
+    const best = scriptedTrainer(h.fake.files("main"), 0).val_bpb!;
+    expect(best).toBeLessThan(scriptedTrainer(researchFiles() as unknown as Record<string, string>, 0).val_bpb!);
+
+    // The dashboard counts add up and lists every kept change.
+    const body = h.dashboard().body;
+    const [kept, discarded, crashed, inconclusive, running] = /\| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|\n\n## val_bpb/.exec(body)!.slice(1).map(Number);
+    expect([kept, running]).toEqual([merged.length, 0]);
+    expect(kept! + discarded! + crashed! + inconclusive!).toBe(30);
+    for (const p of merged) expect(body).toContain(`| #${p.number} |`);
+    expect(body).toContain("```mermaid\nxychart-beta");
+    expect(body).toContain("**Paused**: the budget of 30 experiments per night is spent");
+
+    const perExperiment = h.fake.requests.length / 30;
+    console.log(`REST requests: ${h.fake.requests.length} for 30 experiments (${perExperiment.toFixed(1)} per experiment)`);
+    expect(perExperiment).toBeLessThanOrEqual(25);
+  });
+});

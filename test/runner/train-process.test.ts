@@ -1,0 +1,95 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { logExcerpt, runTrainProcess, type TrainProcessOptions } from "../../src/runner/train-process.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ar-train-process-"));
+let n = 0;
+
+/** Runs `code` (a Node script) under the runner's process control. */
+function runScript(code: string, options: Partial<TrainProcessOptions> = {}) {
+  const logPath = join(dir, `log-${n++}.txt`);
+  return runTrainProcess({ args: ["-e", code], cwd: dir, env: { PATH: process.env.PATH! }, logPath, timeoutSeconds: 60, heapMb: 256, memoryLimitMb: 64, ...options })
+    .then((result) => ({ ...result, log: readFileSync(logPath, "utf8") }));
+}
+
+/** Whether `pid` is still running (a zombie waiting to be reaped counts as gone), after up to 5 s for it to die. */
+async function stillRunning(pid: number): Promise<boolean> {
+  const running = () => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 50 && running(); i++) await new Promise((r) => setTimeout(r, 100));
+  return running();
+}
+
+describe("runTrainProcess", () => {
+  it("reports the exit code and logs stdout and stderr after the header", async () => {
+    const run = await runScript("console.log('out line'); console.error('err line'); process.exitCode = 3", { header: ["[runner] hello"] });
+    expect([run.exitCode, run.signal, run.timedOut]).toEqual([3, null, false]);
+    expect(run.log.split("\n")[0]).toBe("[runner] hello");
+    expect(run.log).toContain("out line\n");
+    expect(run.log).toContain("err line\n");
+    expect(run.excerpt).toContain("err line");
+    expect(run.firstStepSeconds).toBeNull();
+  });
+
+  it("gives the child only the environment it is given, plus the limits", async () => {
+    const run = await runScript("const v8 = require('node:v8'); console.log(JSON.stringify({ env: process.env, heap: v8.getHeapStatistics().heap_size_limit }))", {
+      env: { PATH: process.env.PATH!, ONLY: "this" },
+      heapMb: 300,
+      memoryLimitMb: 77,
+    });
+    const { env, heap } = JSON.parse(run.log);
+    expect(env).toEqual({ PATH: process.env.PATH, ONLY: "this", AUTORESEARCH_MEMORY_LIMIT_MB: "77" });
+    expect(heap / 2 ** 20).toBeGreaterThanOrEqual(300);
+    expect(heap / 2 ** 20).toBeLessThan(400);
+  });
+
+  it("kills the whole process group at the deadline, children included", async () => {
+    const code = "const c = require('node:child_process').spawn('sleep', ['1000']); console.log('child ' + c.pid); for (;;) {}";
+    const run = await runScript(code, { timeoutSeconds: 1 });
+    expect(run.timedOut).toBe(true);
+    expect(run.signal).toBe("SIGKILL");
+    const child = Number(/child (\d+)/.exec(run.log)![1]);
+    expect(await stillRunning(child)).toBe(false);
+    expect(run.log).toContain("[runner] killed after 1 s");
+  });
+
+  it("kills what the child left running after it exits", async () => {
+    const run = await runScript("const c = require('node:child_process').spawn('sleep', ['1000'], { stdio: 'ignore' }); c.unref(); console.log('child ' + c.pid)");
+    expect(run.exitCode).toBe(0);
+    expect(await stillRunning(Number(/child (\d+)/.exec(run.log)![1]))).toBe(false);
+  });
+
+  it("reports a signal, and notes when the first step was printed", async () => {
+    const run = await runScript("console.log('setup'); console.log('step 00000 (0.0%) | loss: 6.2'); process.kill(process.pid, 'SIGSEGV')");
+    expect([run.exitCode, run.signal, run.timedOut]).toEqual([null, "SIGSEGV", false]);
+    expect(run.firstStepSeconds).toBeGreaterThan(0);
+    expect(run.firstStepSeconds).toBeLessThanOrEqual(run.seconds);
+  });
+
+  it("cuts the log at maxLogBytes but keeps the end in the excerpt", async () => {
+    const run = await runScript("for (let i = 0; i < 2000; i++) console.log('line ' + i); console.log('the end')", { maxLogBytes: 1000 });
+    expect(run.log.length).toBeLessThan(1100);
+    expect(run.log).toContain("[runner] log cut at 1000 bytes");
+    expect(run.excerpt.split("\n").at(-1)).toBe("the end");
+  });
+
+  it("refuses limits that are not positive", () => {
+    expect(() => runTrainProcess({ args: [], cwd: dir, env: {}, logPath: join(dir, "x"), timeoutSeconds: 0, heapMb: 1, memoryLimitMb: 1 })).toThrow(
+      "Expected `timeoutSeconds` to be a number > 0, got `0`",
+    );
+  });
+});
+
+describe("logExcerpt", () => {
+  it("keeps the last 40 non-empty lines", () => {
+    const text = Array.from({ length: 50 }, (_, i) => `line ${i}`).join("\n\n");
+    expect(logExcerpt(text).split("\n")).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 10}`));
+  });
+});

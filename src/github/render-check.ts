@@ -55,12 +55,15 @@ function runTable(result: Result): string[] {
  * @param next - what happens now, e.g. "Merged." or "Re-running with seed 43."
  */
 export function renderCheck(experiment: Experiment, measurement: Measurement, decision: Decision | null, result: Result | null, next: string): CheckOutput {
-  const value = measurement.valBpb === null ? measurement.status : `val_bpb ${measurement.valBpb.toFixed(6)}`;
+  const runs = decision && decision.runs > 1 ? `, mean of ${decision.runs} runs` : "";
+  const mean = decision?.candidate ?? measurement.valBpb;
+  const value = mean === null ? measurement.status : `val_bpb ${mean.toFixed(6)}`;
   const outcome = decision?.outcome ?? (experiment.kind === "baseline" ? "baseline" : "measured");
-  const delta = decision?.delta == null ? "" : ` (${decision.delta > 0 ? "+" : ""}${decision.delta.toFixed(6)})`;
+  const delta = decision?.delta == null ? "" : ` (${decision.delta > 0 ? "+" : ""}${decision.delta.toFixed(6)}${runs})`;
   const conclusion = outcome === "improved" ? "success" : outcome === "regressed" || outcome === "crashed" ? "failure" : "neutral";
   const summary = [
     decision ? renderDecision(decision, measurement) : `Measured ${value} with seed ${measurement.seed}.`,
+    ...(decision && decision.runs > 1 && measurement.valBpb !== null ? ["", `This run (seed ${measurement.seed}): val_bpb ${measurement.valBpb.toFixed(6)}.`] : []),
     "",
     `**Next.** ${next}`,
     ...(result ? ["", ...runTable(result), "", ...lossChart(result.loss_curve)] : []),

@@ -64,6 +64,19 @@ export interface RecordedRequest {
   errors: string[];
 }
 
+/** Merges two edits of a file line by line when both keep its line count (as const-line edits do); null on a conflict. */
+function mergeLines(base: string | undefined, a: string | undefined, b: string | undefined): string | null {
+  if (base === undefined || a === undefined || b === undefined) return null;
+  const [o, x, y] = [base.split("\n"), a.split("\n"), b.split("\n")];
+  if (o.length !== x.length || o.length !== y.length) return null;
+  const merged: string[] = [];
+  for (let i = 0; i < o.length; i++) {
+    if (x[i] !== o[i] && y[i] !== o[i] && x[i] !== y[i]) return null;
+    merged.push(x[i] !== o[i] ? x[i]! : y[i]!);
+  }
+  return merged.join("\n");
+}
+
 /** nock hands over JSON bodies parsed, other bodies as text, and none as "". */
 function parseBody(body: unknown): unknown {
   if (body === "" || body === undefined) return undefined;
@@ -202,8 +215,11 @@ export class FakeGitHub {
     const merged: Files = { ...a };
     for (const path of new Set([...Object.keys(base), ...Object.keys(b)])) {
       if (b[path] === base[path]) continue;
-      if (a[path] !== base[path] && a[path] !== b[path]) return null;
-      if (b[path] === undefined) delete merged[path];
+      if (a[path] !== base[path] && a[path] !== b[path]) {
+        const lines = mergeLines(base[path], a[path], b[path]);
+        if (lines === null) return null;
+        merged[path] = lines;
+      } else if (b[path] === undefined) delete merged[path];
       else merged[path] = b[path]!;
     }
     return merged;
@@ -236,6 +252,17 @@ export class FakeGitHub {
       artifact: result === null ? null : writeZip({ "result.json": JSON.stringify(result), "train.log": "step 1\n" }),
     };
     this.workflowRuns.set(id, run);
+    return run;
+  }
+
+  /** The runner picks up the run of a pull request's head (it shows as in progress). */
+  startRun(number: number): FakeWorkflowRun {
+    const issue = this.issues.get(number)!;
+    const run: FakeWorkflowRun = {
+      id: this.#ids++, headSha: issue.pull!.headSha, headBranch: issue.pull!.head, path: ".github/workflows/experiment.yml",
+      status: "in_progress", conclusion: null, artifact: null,
+    };
+    this.workflowRuns.set(run.id, run);
     return run;
   }
 

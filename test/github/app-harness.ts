@@ -37,10 +37,11 @@ export class AppHarness {
   readonly fake: FakeGitHub;
   /** The app's clock; scenarios move it. */
   now = new Date("2025-01-15T22:30:00Z");
-  #agent: () => Agent;
+  #agent: (() => Agent) | undefined;
   #options: Omit<ResearchAppOptions, "agent" | "now">;
 
-  constructor(files: Record<string, string>, agent: () => Agent, options: Omit<ResearchAppOptions, "agent" | "now"> = {}) {
+  /** Without `agent`, the app builds its agent from the repository's config, as in production. */
+  constructor(files: Record<string, string>, agent: (() => Agent) | undefined, options: Omit<ResearchAppOptions, "agent" | "now"> = {}) {
     this.fake = new FakeGitHub(files);
     this.#agent = agent;
     this.#options = options;

@@ -118,6 +118,7 @@ export class FakeGitHub {
   readonly reactions: Array<{ commentId: number; content: string }> = [];
   readonly checkRuns: FakeCheckRun[] = [];
   readonly workflowRuns = new Map<number, FakeWorkflowRun>();
+  /** Repository roles by login: admin, maintain, write, triage or read. */
   readonly permissions = new Map<string, string>();
   readonly requests: RecordedRequest[] = [];
   /** Requests GitHub would reject; a test asserts this stays empty. */
@@ -314,9 +315,11 @@ export class FakeGitHub {
       case "repos/get-branch":
         return [200, this.#branch(parts.slice(5).join("/"))];
       case "repos/get-collaborator-permission-level": {
-        const permission = this.permissions.get(parts[5]!);
-        if (!permission) throw new HttpError(404, "Not a collaborator");
-        return [200, { permission, role_name: permission, user: { login: parts[5] } }];
+        const role = this.permissions.get(parts[5]!);
+        if (!role) throw new HttpError(404, "Not a collaborator");
+        // The legacy `permission` field folds maintain into write and triage into read.
+        const permission = ({ maintain: "write", triage: "read" } as Record<string, string>)[role] ?? role;
+        return [200, { permission, role_name: role, user: { login: parts[5] } }];
       }
       case "git/get-tree": {
         const files = this.trees.get(parts[6]!);

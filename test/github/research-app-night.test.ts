@@ -54,4 +54,33 @@ describe("a night", () => {
     console.log(`REST requests: ${h.fake.requests.length} for 30 experiments (${perExperiment.toFixed(1)} per experiment)`);
     expect(perExperiment).toBeLessThanOrEqual(25);
   });
+
+  it("rebuilds its state from GitHub after a restart in the middle of the night, and reads the results it missed", async () => {
+    h = new AppHarness({ ...files, ".github/autoresearch.yml": "concurrency: 3\nbudget:\n  experiments-per-night: 12\n" }, () => new MutationAgent(4), { root: FIXTURE_ROOT });
+    await h.research.tick();
+    for (let i = 0; i < 12; i++) await h.finish(waiting(h)[0]!.number, scriptedTrainer(h.fake.headOf(waiting(h)[0]!.number).files, 42));
+
+    // The app goes down; the three runs in flight finish and their webhooks are lost.
+    h.restart();
+    const missed = waiting(h);
+    expect(missed).toHaveLength(3);
+    for (const pull of missed) await h.finish(pull.number, scriptedTrainer(h.fake.headOf(pull.number).files, 42), { deliver: false });
+    const before = h.pulls().length;
+    const shas = missed.map((pull) => pull.pull!.headSha);
+    await h.research.tick();
+    for (const sha of shas) expect(h.fake.checkRuns.filter((c) => c.headSha === sha)).toHaveLength(1);
+    expect(h.pulls().length).toBeGreaterThan(before);
+    await runUntilIdle(h);
+
+    const all = h.pulls();
+    expect(new Set(all.map((p) => p.pull!.head)).size).toBe(all.length);
+    expect(all.every((p) => p.state === "closed")).toBe(true);
+    expect(experiments(h)).toHaveLength(12);
+    // Every run got exactly one check, across the restart.
+    const checked = new Map<string, number>();
+    for (const c of h.fake.checkRuns) checked.set(c.headSha, (checked.get(c.headSha) ?? 0) + 1);
+    expect([...checked.values()].every((n) => n === 1)).toBe(true);
+    expect(checked.size).toBe(h.fake.workflowRuns.size);
+    expect(h.fake.invalid).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@ import { formatReply } from "../../src/research/format-reply.ts";
 import type { Proposal } from "../../src/research/proposal.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { startScriptedLlm } from "../research/scripted-llm-server.ts";
-import { AppHarness, type RunOutcome } from "./app-harness.ts";
+import { AppHarness, example, type RunOutcome } from "./app-harness.ts";
 import { waiting } from "./scripted-runner.ts";
 
 /** An agent that proposes one edit of a `const` line per call, from a list. */
@@ -149,4 +149,151 @@ describe("ResearchApp", () => {
     expect(h.fake.issues.get(matrix!.number)!.labels).toEqual(["autoresearch", "autoresearch:improved"]);
     expect(h.fake.invalid).toEqual([]);
   });
+
+  it("survives an LLM that returns garbage, then touches prepare.ts, then repeats itself, and reads a merged program.md next time", async () => {
+    const edit = (title: string, search: string, replace: string, file = "train.ts") => formatReply({ title, hypothesis: `${title}, because.`, edits: [{ file, search, replace }] });
+    llm = await startScriptedLlm([
+      { reply: edit("Depth 10", "const DEPTH = 8;", "const DEPTH = 10;"), tokens: 1000 },
+      { reply: "Sure! I think we should train longer.", tokens: 200 },
+      { reply: edit("Longer budget", "export const TIME_BUDGET = 1;", "export const TIME_BUDGET = 100;", "prepare.ts"), tokens: 300 },
+      { reply: edit("Deeper", "const DEPTH = 8;", "const  DEPTH = 10;"), tokens: 400 },
+      { reply: edit("Higher matrix LR", ...MATRIX), tokens: 500 },
+    ]);
+    const config = `noise:\n  baseline-runs: 2\nagent:\n  base-url: ${llm.url}\n  model: scripted\n  retries: 1\n`;
+    // No agent given: the app builds its OpenAI agent from the config, with no key for a foreign endpoint.
+    h = new AppHarness({ ...researchFiles(), ".github/autoresearch.yml": config }, undefined, { root: FIXTURE_ROOT });
+    await h.research.tick();
+    await finishWaiting(h, { val_bpb: 1.0 }, { val_bpb: 1.002 });
+    const [depth] = h.openPulls();
+    expect(depth!.title).toMatch(/^#3: Depth 10$/);
+    expect(llm.requests[0]!.headers.authorization).toBe("Bearer none");
+    await h.finish(depth!.number, { val_bpb: 1.01 });
+
+    // Garbage (retried), prepare.ts (refused, repaired), a duplicate (refused): no pull request, the reasons on the dashboard.
+    expect(h.openPulls()).toEqual([]);
+    expect(llm.requests).toHaveLength(4);
+    const dashboard = h.dashboard().body;
+    expect(dashboard).toContain("## Last proposal failed");
+    expect(dashboard).toContain("- Expected only `train.ts` to change, got a change to `prepare.ts`");
+    expect(dashboard).toContain('- Expected a new experiment, got a duplicate of the earlier experiment "Depth 10"');
+
+    // A person merges a new program.md: the head is measured again, then the next prompt carries it.
+    const program = `${researchFiles()["program.md"]}\n## Tonight\n\nOnly optimizer changes.\n`;
+    h.fake.permissions.set("alice", "admin");
+    await h.push("main", { "program.md": program }, "alice");
+    const [baseline] = h.openPulls();
+    expect(baseline!.labels).toContain("autoresearch:baseline");
+    await h.finish(baseline!.number, { val_bpb: 1.001 });
+    expect(llm.requests).toHaveLength(5);
+    expect(llm.requests[4]!.body.messages[0]).toEqual({ role: "system", content: program });
+    expect(h.openPulls().map((p) => p.title)).toEqual(["#5: Higher matrix LR"]);
+    expect(h.dashboard().body).not.toContain("## Last proposal failed");
+    expect(h.fake.invalid).toEqual([]);
+  });
+
+  it("takes commands only from people with write access, acknowledges them, and applies each once", async () => {
+    const h = start("noise:\n  baseline-runs: 2\n");
+    h.fake.permissions.set("alice", "write");
+    h.fake.permissions.set("mallory", "read");
+    await h.research.tick();
+    await finishWaiting(h, { val_bpb: 1.0 }, { val_bpb: 1.002 });
+    const [pull] = h.openPulls();
+
+    const before = h.fake.requests.length;
+    const ignored = await h.comment(pull!.number, "@autoresearch discard", "mallory");
+    // The app's own name is read once; then a permission lookup, and nothing more.
+    expect(h.fake.requests.slice(before).map((r) => r.operationId)).toEqual(["apps/get-authenticated", "repos/get-collaborator-permission-level"]);
+    await h.comment(pull!.number, "@autoresearch please have a look", "alice");
+    await h.comment(pull!.number, "> @autoresearch discard\nquoting is not asking", "alice");
+    expect(h.fake.requests.length).toBe(before + 2);
+    expect(h.fake.issues.get(pull!.number)!.state).toBe("open");
+    expect(h.fake.reactions.some((r) => r.commentId === ignored)).toBe(false);
+
+    const hold = await h.comment(pull!.number, "Looks promising.\n@autoresearch hold", "alice");
+    expect(h.fake.reactions).toContainEqual({ commentId: hold, content: "+1" });
+    await h.finish(pull!.number, { val_bpb: 0.95 });
+    expect(h.fake.issues.get(pull!.number)!).toMatchObject({ state: "open", labels: ["autoresearch", "autoresearch:hold"] });
+    expect(h.fake.checkRuns.at(-1)!.summary).toContain("On hold: the app will neither merge nor close it.");
+
+    const rerun = await h.comment(pull!.number, "@autoresearch rerun", "alice");
+    const rerunHead = h.fake.headOf(pull!.number);
+    expect(rerunHead.message).toMatch(/^Re-run .* with seed 43\n\nAutoresearch-Seed: 43$/);
+    await h.deliver("issue_comment", commentPayload(h, pull!.number, rerun, "@autoresearch rerun"));
+    expect(h.fake.headOf(pull!.number).sha).toBe(rerunHead.sha);
+
+    const running = h.fake.startRun(pull!.number);
+    const discard = await h.comment(pull!.number, "@autoresearch discard", "alice");
+    expect(h.fake.issues.get(pull!.number)!).toMatchObject({ state: "closed", labels: ["autoresearch", "autoresearch:hold", "autoresearch:discarded"] });
+    expect(h.fake.workflowRuns.get(running.id)).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    expect(h.fake.reactions.map((r) => r.commentId)).toEqual([hold, rerun, discard]);
+
+    const dashboard = h.dashboard().number;
+    await h.comment(dashboard, "@autoresearch pause", "alice");
+    expect(h.dashboard().body).toContain("**Paused**: paused by @alice.");
+    const open = h.openPulls().length;
+    await finishWaiting(h, { val_bpb: 1.01 });
+    expect(h.openPulls().length).toBe(open - 1);
+    await h.comment(dashboard, "@autoresearch resume", "alice");
+    expect(h.dashboard().body).toContain("**Running**.");
+    expect(h.openPulls().length).toBe(open);
+    expect(h.fake.invalid).toEqual([]);
+  });
+
+  it("reports an invalid config on the dashboard, starts nothing, and picks up the fix", async () => {
+    const h = start("concurrency: 0\nnoise:\n  k: lots\ncolour: blue\n");
+    await h.research.tick();
+    const body = h.dashboard().body;
+    expect(body).toContain("## Configuration errors");
+    expect(body).toContain("- Expected `concurrency` to be an integer from 1 to 64, got `0`");
+    expect(body).toContain('- Expected `noise.k` to be a number from 0 to 10, got `"lots"`');
+    expect(body).toContain("- Expected only known keys in .github/autoresearch.yml, got `colour`");
+    expect(body).toContain("**Paused**: the configuration has errors.");
+    expect(h.pulls()).toEqual([]);
+
+    await h.push("main", { ".github/autoresearch.yml": "concurrency: 2\n" }, "alice");
+    expect(h.dashboard().body).not.toContain("## Configuration errors");
+    expect(h.openPulls()).toHaveLength(2);
+
+    await h.push("main", { ".github/autoresearch.yml": "concurrency: [oops" }, "alice");
+    expect(h.dashboard().body).toMatch(/## Configuration errors[\s\S]*Configuration could not be parsed from .*autoresearch\.yml \(invalid YAML\)/);
+    expect(h.fake.invalid).toEqual([]);
+  });
+
+  it("pauses, resumes and re-baselines from the dashboard's checkboxes, and unticks them", async () => {
+    const h = start("noise:\n  baseline-runs: 2\n");
+    h.fake.permissions.set("alice", "maintain");
+    h.fake.permissions.set("bob", "write");
+    await h.research.tick();
+    await finishWaiting(h, { val_bpb: 1.0 }, { val_bpb: 1.002 });
+
+    h.fake.permissions.set("eve", "triage");
+    await h.editDashboard((body) => body.replace("- [ ] Pause the research loop", "- [x] Pause the research loop"), "eve");
+    expect(h.dashboard().body).toContain("- [x] Pause the research loop");
+    expect(h.dashboard().body).toContain("**Running**.");
+    await h.editDashboard((body) => body.replace("- [ ] Pause the research loop", "- [x] Pause the research loop"), "alice");
+    expect(h.dashboard().body).toContain("**Paused**: paused by @alice.");
+    expect(h.dashboard().body).not.toContain("[x]");
+
+    const rebaseline = await h.editDashboard((body) => body.replace("- [ ] Re-baseline", "- [x] Re-baseline").replace("- [ ] Resume", "- [x] Resume"), "bob");
+    await h.deliver("issues", rebaseline);
+    expect(h.dashboard().body).toContain("**Running**.");
+    expect(h.dashboard().body).toContain('"epoch":1');
+    // A new epoch forgets the noise: the experiment in flight waits for a new baseline of its parent.
+    const isBaseline = () => h.openPulls().map((p) => p.labels.includes("autoresearch:baseline"));
+    expect(isBaseline()).toEqual([false]);
+    await finishWaiting(h, { val_bpb: 0.999 });
+    expect(isBaseline()).toEqual([false, true]);
+    expect(h.fake.checkRuns.at(-1)!.summary).toContain("Waiting for its parent's val_bpb (a baseline run) before judging.");
+    expect(h.fake.invalid).toEqual([]);
+  });
 });
+
+/** The payload of an existing comment, to deliver it again. */
+function commentPayload(h: AppHarness, number: number, id: number, body: string) {
+  const payload = example("issue_comment", "created");
+  const issue = h.fake.issues.get(number)!;
+  Object.assign(payload.issue, { number, labels: issue.labels.map((name) => ({ name })), pull_request: { url: "" } });
+  Object.assign(payload.comment, { id, body, user: { login: "alice", type: "User" } });
+  payload.sender = { ...payload.sender, login: "alice", type: "User" };
+  return payload;
+}

@@ -14,7 +14,8 @@ wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 log() { echo "=== $* ($(date +%T))"; }
 failed=0
 
-# Node, carried xz-compressed; the build packages as node_modules.
+# CMake finds nvcc through CUDACXX; node is carried xz-compressed, the build packages as node_modules.
+[ -x /usr/local/cuda/bin/nvcc ] && export CUDACXX=/usr/local/cuda/bin/nvcc PATH=/usr/local/cuda/bin:$PATH
 xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node
 mkdir -p /tmp/bin && ln -sf /tmp/node /tmp/bin/node
 export PATH=/tmp/bin:$PATH

@@ -2,15 +2,14 @@
  * The action's entry (action/dist/index.js, as a runner starts it) on the test profile, against
  * a temporary repository with a base commit and one pull-request commit per train.ts variant.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addonCacheKey, toolchainVersions } from "../../action/src/addon-cache.ts";
 import { loadTrace } from "../../src/runner/load-trace.ts";
-import { parseResult, type Result } from "../../src/runner/result.ts";
+import type { Result } from "../../src/runner/result.ts";
 import { TRAIN_PROFILE_OVERRIDES } from "../../src/runner/train-profiles.ts";
 import { editTrain, makeExperimentRepo, PROJECT, type ExperimentRepo } from "../runner/experiment-repo.ts";
+import { runActionEntry, warmCaches, type ActionRun } from "./action-entry.ts";
 
 const FAKE = "0.123456";
 
@@ -57,47 +56,12 @@ const heads: Record<string, string> = {};
 beforeAll(async () => {
   repo = await makeExperimentRepo({ linkBuild: false });
   cacheDir = join(repo.root, "cache");
-  // A warm runner: data prepared, and the addon for this harness's native/ in the cache.
-  await execa(process.execPath, ["--import", "tsx", "prepare.ts"], { cwd: PROJECT, env: { AUTORESEARCH_PROFILE: "test", AUTORESEARCH_CACHE_DIR: cacheDir } });
-  const key = await addonCacheKey(repo.harnessDir, await toolchainVersions());
-  mkdirSync(join(cacheDir, "addon"), { recursive: true });
-  copyFileSync(join(PROJECT, "build/Release/autoresearch.node"), join(cacheDir, "addon", `${key}.node`));
+  await warmCaches(repo, cacheDir, ["test"]);
   for (const [name, files] of Object.entries(VARIANTS)) heads[name] = await repo.commit(files, `experiment: ${name}`);
 }, 120_000);
 
-interface ActionRun {
-  exitCode: number;
-  output: string;
-  outputs: Record<string, string>;
-  summary: string;
-  resultText: string;
-  result: Result;
-  resultDir: string;
-}
-
-/** Runs the bundled action as the runner does: inputs as INPUT_* variables, outputs and summary to files. */
-async function runAction(variant: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  const dir = join(repo.root, "runs", variant);
-  mkdirSync(dir, { recursive: true });
-  const [outputFile, summaryFile, resultDir] = ["output", "summary.md", "result"].map((name) => join(dir, name));
-  writeFileSync(outputFile, "");
-  writeFileSync(summaryFile, "");
-  const input = { "base-sha": repo.baseSha, "head-sha": heads[variant], harness: "harness", repository: "repo", profile: "test", "cache-dir": cacheDir, "result-dir": resultDir, ...inputs };
-  const run = await execa(process.execPath, [join(PROJECT, "action/dist/index.js")], {
-    cwd: repo.root,
-    env: {
-      PATH: process.env.PATH!, HOME: process.env.HOME!, GITHUB_WORKSPACE: repo.root, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile,
-      ...Object.fromEntries(Object.entries(input).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-    },
-    extendEnv: false,
-    reject: false,
-    all: true,
-  });
-  // GITHUB_OUTPUT holds `name<<delimiter`, the value, `delimiter` for each output.
-  const outputs = Object.fromEntries([...readFileSync(outputFile, "utf8").matchAll(/^(.+)<<(.+)\n([^]*?)\n\2$/gm)].map((m) => [m[1], m[3]]));
-  const resultText = readFileSync(join(resultDir, "result.json"), "utf8");
-  return { exitCode: run.exitCode ?? -1, output: run.all ?? "", outputs, summary: readFileSync(summaryFile, "utf8"), resultText, result: parseResult(resultText), resultDir };
-}
+const runAction = (variant: string, inputs: Record<string, string> = {}) =>
+  runActionEntry(repo, join(repo.root, "runs", variant), { "head-sha": heads[variant], profile: "test", "cache-dir": cacheDir, ...inputs });
 
 /** The GPT class of this project's train.ts, loaded without running the training script below it. */
 async function importGpt(): Promise<new (config: object, device: "cpu") => import("../../prepare.ts").LossModel & { namedParameters(): [string, import("../../src/engine/index.ts").Tensor][] }> {

@@ -27214,13 +27214,13 @@ async function runAction(inputs) {
   await group("Data and tokenizer", async () => {
     await execa(process.execPath, [...node, "prepare.ts"], {
       cwd: harnessDir,
-      env: { AUTORESEARCH_PROFILE: profile, AUTORESEARCH_CACHE_DIR: cacheDir },
+      env: { AUTORESEARCH_PROFILE: profile, AUTORESEARCH_CACHE_DIR: cacheDir, ...inputs.dataSource ? { AUTORESEARCH_DATA: inputs.dataSource } : {} },
       stdout: "inherit",
       stderr: "inherit"
     });
   });
   timings.data = now();
-  const flags = Object.entries({ "startup-allowance": inputs.startupAllowance, "memory-limit-mb": inputs.memoryLimitMb, "heap-mb": inputs.heapMb }).flatMap(([name, value]) => value ? [`--${name}`, value] : []);
+  const flags = Object.entries({ source: inputs.dataSource, "startup-allowance": inputs.startupAllowance, "memory-limit-mb": inputs.memoryLimitMb, "heap-mb": inputs.heapMb }).flatMap(([name, value]) => value ? [`--${name}`, value] : []);
   const runner = await execa(
     process.execPath,
     [
@@ -27269,6 +27269,7 @@ try {
     repoDir: path6("repository", "experiment"),
     profile: getInput("profile") || "default",
     cacheDir: path6("cache-dir", join3(homedir(), ".cache", "autoresearch")),
+    dataSource: getInput("data-source"),
     resultDir,
     startupAllowance: getInput("startup-allowance"),
     memoryLimitMb: getInput("memory-limit-mb"),

@@ -21,6 +21,7 @@ try {
     repoDir: path("repository", "experiment"),
     profile: core.getInput("profile") || "default",
     cacheDir: path("cache-dir", join(homedir(), ".cache", "autoresearch")),
+    dataSource: core.getInput("data-source"),
     resultDir,
     startupAllowance: core.getInput("startup-allowance"),
     memoryLimitMb: core.getInput("memory-limit-mb"),

@@ -22,6 +22,8 @@ export interface ActionInputs {
   profile: string;
   /** Data, tokenizer, addon and node_modules caches. */
   cacheDir: string;
+  /** A directory of shards or a climbmix mirror URL (AUTORESEARCH_DATA), if not the profile's default. */
+  dataSource?: string;
   /** Where result.json and train.log are written. */
   resultDir: string;
   startupAllowance?: string;
@@ -89,14 +91,14 @@ export async function runAction(inputs: ActionInputs): Promise<ActionOutcome> {
   await core.group("Data and tokenizer", async () => {
     await execa(process.execPath, [...node, "prepare.ts"], {
       cwd: harnessDir,
-      env: { AUTORESEARCH_PROFILE: profile, AUTORESEARCH_CACHE_DIR: cacheDir },
+      env: { AUTORESEARCH_PROFILE: profile, AUTORESEARCH_CACHE_DIR: cacheDir, ...(inputs.dataSource ? { AUTORESEARCH_DATA: inputs.dataSource } : {}) },
       stdout: "inherit",
       stderr: "inherit",
     });
   });
   timings.data = now();
 
-  const flags = Object.entries({ "startup-allowance": inputs.startupAllowance, "memory-limit-mb": inputs.memoryLimitMb, "heap-mb": inputs.heapMb })
+  const flags = Object.entries({ source: inputs.dataSource, "startup-allowance": inputs.startupAllowance, "memory-limit-mb": inputs.memoryLimitMb, "heap-mb": inputs.heapMb })
     .flatMap(([name, value]) => (value ? [`--${name}`, value] : []));
   const runner = await execa(
     process.execPath,

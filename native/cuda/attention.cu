@@ -53,6 +53,12 @@ __device__ __forceinline__ void mma(float (&d)[4], const uint32_t (&a)[4], uint3
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// The two 8-column tiles (c0, c1) that one ldmatrix.x4 of B operands (b0, b1 | b2, b3) feeds.
+__device__ __forceinline__ void mmaPair(float (&c0)[4], float (&c1)[4], const uint32_t (&a)[4], const uint32_t (&b)[4]) {
+  mma(c0, a, b[0], b[1]);
+  mma(c1, a, b[2], b[3]);
+}
+
 __device__ __forceinline__ uint32_t packBf16(float lo, float hi) {
   __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (lo) is the low half: the lower column
   return *reinterpret_cast<uint32_t*>(&v);
@@ -73,6 +79,14 @@ template <int D> constexpr int kTileElems = kBlock * kPitch<D>;
 __device__ __forceinline__ int fragRow(int lane, int e) { return lane / 4 + (e >= 2 ? 8 : 0); }
 __device__ __forceinline__ int fragCol(int lane, int n, int e) { return n * 8 + (lane % 4) * 2 + (e & 1); }
 
+// Calls f(element, n, e) on every accumulator element of a warp's 16 x 64 score tile (unrolled).
+template <typename F> __device__ __forceinline__ void forEachScore(float (&tile)[kTiles][4], F&& f) {
+#pragma unroll
+  for (int n = 0; n < kTiles; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) f(tile[n][e], n, e);
+}
+
 // A operand (16 rows x 16 k) from a row-major smem tile whose first row is `rows`.
 template <int D> __device__ __forceinline__ void loadA(uint32_t (&a)[4], const nvbf* rows, int kStep, int lane) {
   loadMatrices(a, rows + (lane % 16) * kPitch<D> + kStep * 16 + (lane / 16) * 8);
@@ -89,10 +103,7 @@ template <int D> __device__ __forceinline__ void loadBKN(uint32_t (&b)[4], const
 // acc (16 x 64) += A (16 x D, rows of `a`) * B^T, B's 64 rows of D in `b` ([n][k] layout).
 template <int D>
 __device__ __forceinline__ void scoresTile(float (&acc)[kTiles][4], const nvbf* a, const nvbf* b, int lane) {
-#pragma unroll
-  for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) acc[n][e] = 0.f;
+  forEachScore(acc, [](float& x, int, int) { x = 0.f; });
 #pragma unroll
   for (int ks = 0; ks < D / 16; ++ks) {
     uint32_t af[4];
@@ -101,8 +112,7 @@ __device__ __forceinline__ void scoresTile(float (&acc)[kTiles][4], const nvbf* 
     for (int np = 0; np < kTiles / 2; ++np) {
       uint32_t bf[4];
       loadBNK<D>(bf, b + np * 16 * kPitch<D>, ks, lane);
-      mma(acc[2 * np], af, bf[0], bf[1]);
-      mma(acc[2 * np + 1], af, bf[2], bf[3]);
+      mmaPair(acc[2 * np], acc[2 * np + 1], af, bf);
     }
   }
 }
@@ -119,8 +129,7 @@ __device__ __forceinline__ void accumulatePV(float (&out)[D / 8][4], const float
     for (int dp = 0; dp < D / 16; ++dp) {
       uint32_t bf[4];
       loadBKN<D>(bf, v + kk * 16 * kPitch<D>, dp, lane);
-      mma(out[2 * dp], a, bf[0], bf[1]);
-      mma(out[2 * dp + 1], a, bf[2], bf[3]);
+      mmaPair(out[2 * dp], out[2 * dp + 1], a, bf);
     }
   }
 }
@@ -212,15 +221,11 @@ __global__ void __launch_bounds__(kFlashThreads) flashForwardKernel(const nvbf* 
     const int k0 = kb * kBlock;
     const bool masked = !blockVisible(q0, k0, window, T);
     float rowMax[2] = {m[0], m[1]};
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        float x = s[n][e] * scaleLog2;
-        if (masked && !visible(q0 + warp * 16 + fragRow(lane, e), k0 + fragCol(lane, n, e), window, T)) x = -INFINITY;
-        s[n][e] = x;
-        rowMax[e / 2] = fmaxf(rowMax[e / 2], x);
-      }
+    forEachScore(s, [&](float& x, int n, int e) {
+      x *= scaleLog2;
+      if (masked && !visible(q0 + warp * 16 + fragRow(lane, e), k0 + fragCol(lane, n, e), window, T)) x = -INFINITY;
+      rowMax[e / 2] = fmaxf(rowMax[e / 2], x);
+    });
     float base[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
@@ -236,14 +241,10 @@ __global__ void __launch_bounds__(kFlashThreads) flashForwardKernel(const nvbf* 
         o[dt][2 * r + 1] *= alpha;
       }
     }
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const float p = exp2f(s[n][e] - base[e / 2]);
-        s[n][e] = p;
-        l[e / 2] += p;  // this thread's share; the quad is summed once at the end
-      }
+    forEachScore(s, [&](float& x, int, int e) {
+      x = exp2f(x - base[e / 2]);
+      l[e / 2] += x;  // this thread's share; the quad is summed once at the end
+    });
     accumulatePV<D>(o, s, sV + buf * kTileElems<D>, lane);
   }
 
@@ -320,23 +321,17 @@ __global__ void __launch_bounds__(kFlashThreads) flashBackwardKVKernel(const nvb
     // P^T (16 keys x 64 queries) = exp2(K Q^T * scale log2e - lse log2e), masked to 0.
     float p[kTiles][4];
     scoresTile<D>(p, myK, bQ, lane);
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int qi = fragCol(lane, n, e);
-        const bool keep = !masked || visible(q0 + qi, k0 + warp * 16 + fragRow(lane, e), window, T);
-        p[n][e] = keep ? exp2f(p[n][e] * scaleLog2 - bLse[qi] * kLog2e) : 0.f;
-      }
+    forEachScore(p, [&](float& x, int n, int e) {
+      const int qi = fragCol(lane, n, e);
+      const bool keep = !masked || visible(q0 + qi, k0 + warp * 16 + fragRow(lane, e), window, T);
+      x = keep ? exp2f(x * scaleLog2 - bLse[qi] * kLog2e) : 0.f;
+    });
     accumulatePV<D>(dvAcc, p, bO, lane);  // dV += P^T dout
 
     // dS^T = P^T (V dout^T - dsum), then dK += dS^T Q.
     float ds[kTiles][4];
     scoresTile<D>(ds, myV, bO, lane);
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) ds[n][e] = p[n][e] * (ds[n][e] - bDsum[fragCol(lane, n, e)]);
+    forEachScore(ds, [&](float& x, int n, int e) { x = p[n][e] * (x - bDsum[fragCol(lane, n, e)]); });
     accumulatePV<D>(dkAcc, ds, bQ, lane);
   }
   // Each warp stages through its own K and V rows, which only it has read.
@@ -395,20 +390,14 @@ __global__ void __launch_bounds__(kFlashThreads) flashBackwardQKernel(const nvbf
 
     float p[kTiles][4];
     scoresTile<D>(p, myQ, bK, lane);
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const bool keep = !masked || visible(q0 + warp * 16 + fragRow(lane, e), k0 + fragCol(lane, n, e), window, T);
-        p[n][e] = keep ? exp2f(p[n][e] * scaleLog2 - rowLse[e / 2]) : 0.f;
-      }
+    forEachScore(p, [&](float& x, int n, int e) {
+      const bool keep = !masked || visible(q0 + warp * 16 + fragRow(lane, e), k0 + fragCol(lane, n, e), window, T);
+      x = keep ? exp2f(x * scaleLog2 - rowLse[e / 2]) : 0.f;
+    });
     // dS = P (dout V^T - dsum), then dQ += dS K.
     float ds[kTiles][4];
     scoresTile<D>(ds, myO, sV + buf * kTileElems<D>, lane);
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) ds[n][e] = p[n][e] * (ds[n][e] - rowDsum[e / 2]);
+    forEachScore(ds, [&](float& x, int n, int e) { x = p[n][e] * (x - rowDsum[e / 2]); });
     accumulatePV<D>(dqAcc, ds, bK, lane);
   }
   const float dqScale[2] = {scale, scale};

@@ -16,7 +16,7 @@ __global__ void fillKernel(T* out, int64_t n, double value) {
 
 // One thread per element; both offsets come from the coalesced strides (writes never overlap).
 template <typename S, typename O>
-__global__ void copyKernel(const S* src, O* out, int64_t n, StridedLayout<2> layout) {
+__global__ void copyKernel(const S* src, O* out, int64_t n, StridedLayout layout) {
   for (int64_t i = firstIndex(); i < n; i += indexStep()) {
     int64_t off[2];
     offsetsAt(layout, i, off);
@@ -36,11 +36,9 @@ void fill(const FillArgs& a) {
 }
 
 void copy(const CopyArgs& a) {
-  int64_t n = 1;
-  for (int d = 0; d < a.ndim; ++d) n *= a.shape[d];
+  const StridedLayout layout = coalesce(a.ndim, a.shape, a.srcStrides, a.outStrides);
+  const int64_t n = layout.count;
   if (n == 0) return;
-  const int64_t* strides[2] = {a.srcStrides, a.outStrides};
-  StridedLayout<2> layout = coalesce<2>(a.ndim, a.shape, strides);
   dispatchAny(a.src.dtype, "copy", [&](auto srcTag) {
     using S = decltype(srcTag);
     dispatchAny(a.out.dtype, "copy", [&](auto outTag) {

@@ -12,7 +12,7 @@ namespace {
 
 // out[i] = op(a[offA(i)], b[offB(i)]); out is contiguous, a and b broadcast through stride 0.
 template <typename T>
-__global__ void binaryKernel(BinaryOp op, const T* a, const T* b, T* out, int64_t n, StridedLayout<2> layout) {
+__global__ void binaryKernel(BinaryOp op, const T* a, const T* b, T* out, int64_t n, StridedLayout layout) {
   for (int64_t i = firstIndex(); i < n; i += indexStep()) {
     int64_t off[2];
     offsetsAt(layout, i, off);
@@ -34,11 +34,9 @@ __global__ void unaryBackwardKernel(UnaryOp op, const T* x, const T* y, const T*
 }  // namespace
 
 void binary(const BinaryArgs& a) {
-  int64_t n = 1;
-  for (int d = 0; d < a.ndim; ++d) n *= a.shape[d];
+  const StridedLayout layout = coalesce(a.ndim, a.shape, a.aStrides, a.bStrides);
+  const int64_t n = layout.count;
   if (n == 0) return;
-  const int64_t* strides[2] = {a.aStrides, a.bStrides};
-  StridedLayout<2> layout = coalesce<2>(a.ndim, a.shape, strides);
   dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
     binaryKernel<T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<T>(a.a), as<T>(a.b), as<T>(a.out), n, layout);

@@ -8,7 +8,7 @@ import type { Proposal } from "./proposal.ts";
 import { readHyperparameters, type Hyperparameter } from "./read-hyperparameters.ts";
 
 const FACTORS = [0.5, 0.7, 0.8, 1.25, 1.4, 2];
-const DRAWS = 500;
+const DRAWS = 1000;
 
 /** Rounds to 3 significant digits and prints the shortest form (`0.05`, `1e-10`). */
 const short = (x: number) => String(Number(x.toPrecision(3)));
@@ -63,8 +63,9 @@ function mutate(p: Hyperparameter, random: SeededRandom): { text: string; how: s
 
 /**
  * The offline agent: changes one hyperparameter of the `const` block of `train.ts` at a
- * time (scaled, stepped, doubled or flipped), deterministically from its seed and the
- * number of past experiments, and never repeats an earlier change.
+ * time (scaled, stepped, doubled or flipped), or two once single changes run dry,
+ * deterministically from its seed and the number of past experiments, and never repeats
+ * an earlier change.
  */
 export class MutationAgent implements Agent {
   readonly name: string;
@@ -82,20 +83,23 @@ export class MutationAgent implements Agent {
     const used = new Set(task.ledger.map((e) => e.fingerprint));
     const random = new SeededRandom(this.seed * 1_000_003 + task.ledger.length * 2 + (task.repair ? 1 : 0));
     for (let draw = 0; draw < DRAWS; draw++) {
-      const p = random.pick(parameters);
-      const change = mutate(p, random);
-      if (change === null) continue;
-      const { start, end } = p.initializer;
-      const replace = p.statement.slice(0, start) + change.text + p.statement.slice(end);
-      const edit = { file: EDITABLE_FILE, search: p.statement, replace };
-      if (used.has(fingerprint(train, applyEdits({ [EDITABLE_FILE]: train }, [edit])[EDITABLE_FILE]!))) continue;
-      const before = p.statement.slice(start, end);
+      // Single changes first; once they run dry on this head, pairs of changes.
+      const picked = new Set(Array.from({ length: draw < DRAWS / 2 ? 1 : 2 }, () => random.pick(parameters)));
+      const changes = [...picked].map((p) => ({ p, change: mutate(p, random) }));
+      if (changes.some((c) => c.change === null)) continue;
+      const described = changes.map(({ p, change }) => ({ p, change: change!, before: p.statement.slice(p.initializer.start, p.initializer.end) }));
+      const edits = described.map(({ p, change }) => ({
+        file: EDITABLE_FILE,
+        search: p.statement,
+        replace: p.statement.slice(0, p.initializer.start) + change.text + p.statement.slice(p.initializer.end),
+      }));
+      if (used.has(fingerprint(train, applyEdits({ [EDITABLE_FILE]: train }, edits)[EDITABLE_FILE]!))) continue;
       const proposal: Proposal = {
-        title: `Set ${p.name} to ${change.text} (was ${before})`,
+        title: described.map(({ p, change, before }) => `Set ${p.name} to ${change.text} (was ${before})`).join(" and "),
         hypothesis:
-          `${p.name} ${change.how}: ${before} -> ${change.text}. A different setting may reach a lower val_bpb ` +
-          `within the fixed time budget. (Offline mutation agent, seed ${this.seed}, draw ${draw}.)`,
-        edits: [edit],
+          described.map(({ p, change, before }) => `${p.name} ${change.how}: ${before} -> ${change.text}.`).join(" ") +
+          ` A different setting may reach a lower val_bpb within the fixed time budget. (Offline mutation agent, seed ${this.seed}, draw ${draw}.)`,
+        edits,
       };
       return { proposal, text: formatReply(proposal), tokens: 0 };
     }

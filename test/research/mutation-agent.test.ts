@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AgentError } from "../../src/research/agent.ts";
 import { checkProposal } from "../../src/research/check-proposal.ts";
+import { fingerprint } from "../../src/research/fingerprint.ts";
 import type { LedgerEntry } from "../../src/research/ledger.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { parseReply } from "../../src/research/parse-reply.ts";
@@ -23,12 +24,12 @@ describe("MutationAgent", () => {
     expect(parseReply(a.text)).toEqual(a.proposal);
   });
 
-  it("makes 40 distinct proposals that each change one const line and pass every check", async () => {
+  it("makes 25 distinct proposals that each change one const line and pass every check", async () => {
     const agent = new MutationAgent(3);
     const ledger: LedgerEntry[] = [];
     const names = new Set(readHyperparameters(fixtureTrain).map((p) => p.name));
     const earlier = new Map<string, string>();
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 25; i++) {
       const { proposal } = await agent.propose({ files, ledger });
       expect(proposal.edits).toHaveLength(1);
       const [edit] = proposal.edits;
@@ -41,7 +42,7 @@ describe("MutationAgent", () => {
       earlier.set(checked.fingerprint, proposal.title);
       ledger.push(entry(i + 1, proposal.title, checked.fingerprint));
     }
-    expect(earlier.size).toBe(40);
+    expect(earlier.size).toBe(25);
   });
 
   it("keeps the values sane: powers of two for batch sizes, betas below 1, ratios in [0, 1], patterns of S and L", async () => {
@@ -59,6 +60,20 @@ describe("MutationAgent", () => {
       if (changed.name === "DEPTH") expect([6, 7, 9, 10]).toContain(value);
       ledger.push(entry(i, proposal.title, `${changed.name}=${JSON.stringify(value)}`));
     }
+  });
+
+  it("changes two hyperparameters at once when every single change was tried", async () => {
+    const train = 'const DEPTH = 8;\nconst WINDOW_PATTERN = "SL";\n';
+    const agent = new MutationAgent(1);
+    const ledger: LedgerEntry[] = [];
+    const singles = ["const DEPTH = 6;", "const DEPTH = 7;", "const DEPTH = 9;", "const DEPTH = 10;", 'const WINDOW_PATTERN = "SS";', 'const WINDOW_PATTERN = "LL";'];
+    for (const [i, line] of singles.entries()) {
+      const changed = line.startsWith("const DEPTH") ? train.replace("const DEPTH = 8;", line) : train.replace('const WINDOW_PATTERN = "SL";', line);
+      ledger.push(entry(i + 1, line, fingerprint(train, changed)!));
+    }
+    const { proposal } = await agent.propose({ files: researchFiles({ "train.ts": train }), ledger });
+    expect(proposal.edits.map((e) => e.search).sort()).toEqual(["const DEPTH = 8;", 'const WINDOW_PATTERN = "SL";']);
+    expect(proposal.title).toMatch(/^Set \w+ to .+ \(was .+\) and Set \w+ to .+ \(was .+\)$/);
   });
 
   it("fails clearly when train.ts has no const block", async () => {

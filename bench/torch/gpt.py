@@ -35,6 +35,11 @@ def window_sizes(cfg: Config) -> list[int]:
     return sizes
 
 
+def sliding_window(w: int):
+    """FlexAttention mask: query q sees keys kv with q - w <= kv <= q."""
+    return lambda b, h, q, kv: (kv <= q) & (q - kv <= w)
+
+
 def rms_norm(x: torch.Tensor) -> torch.Tensor:
     return F.rms_norm(x, (x.size(-1),))  # eps: the dtype's machine epsilon
 
@@ -142,7 +147,7 @@ class GPT(nn.Module):
         T = self.cfg.sequence_len
         for w in set(self.windows):
             if w < T:
-                self.block_masks[w] = create_block_mask(lambda b, h, q, kv, w=w: (kv <= q) & (q - kv <= w), None, None, T, T, device=device)
+                self.block_masks[w] = create_block_mask(sliding_window(w), None, None, T, T, device=device)
 
     def forward(self, idx, targets, reduction="mean"):
         T = idx.size(1)

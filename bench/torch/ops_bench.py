@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 
+from gpt import sliding_window
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -60,7 +62,7 @@ def attention_rows(t):
             except RuntimeError as e:  # a backend this build or GPU lacks
                 print(f"skipped attention {t['name']}{name}: {e}")
     else:
-        mask = create_block_mask(lambda b, h, qi, kv: (kv <= qi) & (qi - kv <= w), None, None, T, T, device="cuda")
+        mask = create_block_mask(sliding_window(w), None, None, T, T, device="cuda")
         rows.append((f"attention {t['name']}", time_it(lambda: flex(q, k, v, block_mask=mask).backward(dout), 5), flops))
     return rows
 

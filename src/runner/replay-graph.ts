@@ -2,6 +2,7 @@
 import { getOp, noGrad, resetArena, tensor, type Device, type Tensor } from "../engine/index.ts";
 import type { TokenLossFn } from "../data/evaluate-bpb.ts";
 import type { TracedValue } from "../data/trace-export.ts";
+import { GraphRejectedError } from "./check-graph.ts";
 import type { LoadedTrace } from "./load-trace.ts";
 
 const describe = (v: { shape: readonly number[]; dtype: string }) => `${v.dtype} [${v.shape.join(", ")}]`;
@@ -17,7 +18,8 @@ export interface GraphModel {
 /**
  * Uploads the trace's constants to `device` (persistent) and returns a loss function that runs
  * every node's op forward, in order, on each batch. Each output must have the shape and dtype
- * the trace recorded; the arena is reset after every batch.
+ * the trace recorded (else GraphRejectedError: the graph does not describe what it computes);
+ * the arena is reset after every batch.
  */
 export function replayGraph({ graph, constants }: LoadedTrace, device: Device): GraphModel {
   const weights = new Map<number, Tensor>(
@@ -33,12 +35,12 @@ export function replayGraph({ graph, constants }: LoadedTrace, device: Device): 
       graph.nodes.forEach((node, i) => {
         const { outputs } = getOp(node.op).forward(node.inputs.map((id) => values.get(id)!), node.attrs);
         if (outputs.length !== node.outputs.length) {
-          throw new Error(`Expected node ${i} (${node.op}) to give ${node.outputs.length} outputs as traced, got ${outputs.length}`);
+          throw new GraphRejectedError(`Expected node ${i} (${node.op}) to give ${node.outputs.length} outputs as traced, got ${outputs.length}`);
         }
         node.outputs.forEach((want: TracedValue, k) => {
           const got = outputs[k];
           if (got.dtype !== want.dtype || got.shape.length !== want.shape.length || got.shape.some((d, j) => d !== want.shape[j])) {
-            throw new Error(`Expected output ${k} of node ${i} (${node.op}) to be ${describe(want)} as traced, got ${describe(got)}`);
+            throw new GraphRejectedError(`Expected output ${k} of node ${i} (${node.op}) to be ${describe(want)} as traced, got ${describe(got)}`);
           }
           values.set(want.id, got);
         });

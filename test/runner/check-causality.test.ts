@@ -31,8 +31,9 @@ describe("withCausalityCheck", () => {
     const checked = withCausalityCheck(model.lossFn, V, seeded(1));
     const x = tokens(B * T, V, 1), y = tokens(B * T, V, 2);
     expect(await checked(x, y, B, T)).toEqual(await model.lossFn(x, y, B, T));
-    expect(model.calls).toHaveLength(3); // the batch, its changed copy, and the reference call above
-    const changed = model.calls[1];
+    expect(model.calls).toHaveLength(3); // the changed copy, the batch, and the reference call above
+    expect(model.calls[1]).toBe(x);
+    const changed = model.calls[0];
     expect(changed.slice(0, 1)).toEqual(x.slice(0, 1)); // every row keeps at least its first token
     expect(changed).not.toEqual(x);
     await checked(x, y, B, T);

@@ -1,5 +1,17 @@
 import { crc32 } from "node:zlib";
 
+/** A zip header: signature, "version needed" 2.0 at `at`, then crc, sizes and the name length after it. */
+function header(length: number, signature: number, at: number, crc: number, size: number, nameLength: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  buffer.writeUInt32LE(signature, 0);
+  buffer.writeUInt16LE(20, at);
+  buffer.writeUInt32LE(crc, at + 10);
+  buffer.writeUInt32LE(size, at + 14);
+  buffer.writeUInt32LE(size, at + 18);
+  buffer.writeUInt16LE(nameLength, at + 22);
+  return buffer;
+}
+
 /** Writes a zip archive of stored (uncompressed) entries: what the fake GitHub serves as an artifact. */
 export function writeZip(files: Record<string, string>): Buffer {
   const locals: Buffer[] = [];
@@ -9,21 +21,10 @@ export function writeZip(files: Record<string, string>): Buffer {
     const data = Buffer.from(text);
     const nameBytes = Buffer.from(name);
     const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
+    // The local header and the central directory entry share these fields, 4 bytes apart.
+    const local = header(30, 0x04034b50, 4, crc, data.length, nameBytes.length);
+    const central = header(46, 0x02014b50, 6, crc, data.length, nameBytes.length);
     central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, nameBytes, data);
     centrals.push(central, nameBytes);

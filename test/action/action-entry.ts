@@ -48,6 +48,11 @@ export async function runActionEntry(repo: ExperimentRepo, dir: string, inputs: 
   });
   // GITHUB_OUTPUT holds `name<<delimiter`, the value, `delimiter` for each output.
   const outputs = Object.fromEntries([...readFileSync(outputFile, "utf8").matchAll(/^(.+)<<(.+)\n([^]*?)\n\2$/gm)].map((m) => [m[1], m[3]]));
-  const resultText = readFileSync(join(resultDir, "result.json"), "utf8");
+  let resultText: string;
+  try {
+    resultText = readFileSync(join(resultDir, "result.json"), "utf8");
+  } catch {
+    throw new Error(`The action wrote no result.json (exit ${run.exitCode}):\n${(run.all ?? "").slice(-3000)}`);
+  }
   return { exitCode: run.exitCode ?? -1, output: run.all ?? "", outputs, summary: readFileSync(summaryFile, "utf8"), resultText, result: parseResult(resultText), resultDir };
 }

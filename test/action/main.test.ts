@@ -88,7 +88,8 @@ function expectStatus(run: ActionRun, status: Result["status"]): void {
   expect(readFileSync(join(run.resultDir, "train.log"), "utf8").length).toBeGreaterThan(0);
 }
 
-describe.concurrent("the action on the test profile", () => {
+// Each test starts the action and its processes; several run at once, so each may take a while.
+describe.concurrent("the action on the test profile", { timeout: 180_000 }, () => {
   it("honest: ok, with the evaluator's val_bpb, equal to evaluateBpb in process on the same weights", async () => {
     const run = await runAction("honest", { "keep-run-dir": "true" });
     expectStatus(run, "ok");

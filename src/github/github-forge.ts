@@ -77,7 +77,7 @@ export class GitHubForge implements Forge {
       outcome: null, decision: null, agent: spec.agent, tokens: spec.tokens, createdAt: now.toISOString(), commands: [],
     };
     const { data: pull } = await octokit.rest.pulls.create({
-      ...repo, base, head: branch, title: `${spec.kind === "baseline" ? "" : `#${n}: `}${spec.title}`, body: renderExperimentBody(experiment, base),
+      ...repo, base, head: branch, title: spec.kind === "baseline" ? spec.title : `Experiment ${n}: ${spec.title}`, body: renderExperimentBody(experiment, base),
     });
     const labels = [LABELS.app, ...(spec.kind === "baseline" ? [LABELS.baseline] : config.labels)];
     const { data: added } = await octokit.rest.issues.addLabels({ ...repo, issue_number: pull.number, labels });
@@ -105,9 +105,12 @@ export class GitHubForge implements Forge {
       await this.#finish(experiment, "discarded", decision, `It improved on its parent but conflicts with \`${branch}\` at ${short(onto.sha)}, so it was not kept.`);
       return;
     }
-    // 201: a merge commit; 204: the branch already contains the new head.
-    const head = response.status === 201 ? { sha: response.data.sha, tree: response.data.commit.tree.sha } : experiment.head;
-    await this.save({ ...experiment, decision, parent: onto, head, seed: DEFAULT_SEED });
+    // 201: a merge commit to measure; 204: the branch already contains the new head, so its run stands.
+    if (response.status === 201) {
+      await this.save({ ...experiment, decision, parent: onto, head: { sha: response.data.sha, tree: response.data.commit.tree.sha }, seed: DEFAULT_SEED });
+    } else {
+      await this.save({ ...experiment, decision, parent: onto });
+    }
   }
 
   async merge(experiment: Experiment, decision: Decision): Promise<Commit> {

@@ -269,6 +269,7 @@ export class ResearchApp {
 
   /** Reads the result of a finished run of an experiment's current head, once. */
   async #measure(s: Session, run: WorkflowRun): Promise<void> {
+    if (run.conclusion === "cancelled") return;
     const branch = run.head_branch ?? "";
     let experiment = s.store.find(branch)?.experiment;
     if (!experiment || (experiment.head.sha !== run.head_sha && !experiment.measurements.some((m) => m.sha === run.head_sha))) {
@@ -276,7 +277,7 @@ export class ResearchApp {
       await s.store.sync(s.octokit, s.branch);
       experiment = s.store.find(branch)?.experiment;
     }
-    if (!experiment || experiment.state !== "open" || experiment.head.sha !== run.head_sha || run.conclusion === "cancelled") return;
+    if (!experiment || experiment.state !== "open" || experiment.head.sha !== run.head_sha) return;
     if (experiment.measurements.some((m) => m.sha === run.head_sha)) return;
     const artifact = await readResultArtifact(s.octokit, s.repo, run.id);
     const result = "result" in artifact ? artifact.result : null;

@@ -165,7 +165,7 @@ describe("ResearchApp", () => {
     await h.research.tick();
     await finishWaiting(h, { val_bpb: 1.0 }, { val_bpb: 1.002 });
     const [depth] = h.openPulls();
-    expect(depth!.title).toMatch(/^#3: Depth 10$/);
+    expect(depth!.title).toBe("Experiment 3: Depth 10");
     expect(llm.requests[0]!.headers.authorization).toBe("Bearer none");
     await h.finish(depth!.number, { val_bpb: 1.01 });
 
@@ -186,7 +186,7 @@ describe("ResearchApp", () => {
     await h.finish(baseline!.number, { val_bpb: 1.001 });
     expect(llm.requests).toHaveLength(5);
     expect(llm.requests[4]!.body.messages[0]).toEqual({ role: "system", content: program });
-    expect(h.openPulls().map((p) => p.title)).toEqual(["#5: Higher matrix LR"]);
+    expect(h.openPulls().map((p) => p.title)).toEqual(["Experiment 5: Higher matrix LR"]);
     expect(h.dashboard().body).not.toContain("## Last proposal failed");
   });
 

@@ -69,6 +69,8 @@ export interface RunExperimentOptions {
 
 /** Seconds since the start of {@link runExperiment}, for overhead measurements. */
 export interface ExperimentTimings {
+  /** When it started, in ms since the epoch (to line the figures up with another process's). */
+  startedAt: number;
   trainStart: number | null;
   firstStep: number | null;
   trainEnd: number | null;
@@ -97,7 +99,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const baseSha = await git("rev-parse", "--verify", `${options.baseSha}^{commit}`);
   const headSha = await git("rev-parse", "--verify", `${options.headSha}^{commit}`);
   const seed = seedFromCommitMessage(await git("log", "-1", "--format=%B", headSha));
-  const timings: ExperimentTimings = { trainStart: null, firstStep: null, trainEnd: null, resultWritten: 0 };
+  const timings: ExperimentTimings = { startedAt: Date.now() - since() * 1000, trainStart: null, firstStep: null, trainEnd: null, resultWritten: 0 };
   const figures = emptyFigures();
 
   const finish = async (status: ResultStatus, fields: Partial<Result>): Promise<ExperimentRun> => {
@@ -139,6 +141,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   });
   try {
     const allowance = options.startupAllowanceSeconds ?? STARTUP_ALLOWANCE_SECONDS;
+    const memoryLimitMb = options.memoryLimitMb ?? defaultMemoryLimitMb();
     const timeoutSeconds = profile.TIME_BUDGET + allowance;
     const summaryPath = join(runDir.dir, "summary.json");
     timings.trainStart = since();
@@ -147,10 +150,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       cwd: runDir.dir,
       env: { ...env, ...runDir.env, AUTORESEARCH_SEED: String(seed) },
       logPath,
-      header: [`[runner] ${baseSha.slice(0, 7)}..${headSha.slice(0, 7)}, profile ${profile.name}, seed ${seed}, killed after ${timeoutSeconds} s`, ...(runDir.note ? [`[runner] ${runDir.note}`] : [])],
+      header: [
+        `[runner] ${baseSha.slice(0, 7)}..${headSha.slice(0, 7)}, profile ${profile.name}, seed ${seed}, killed after ${timeoutSeconds} s`,
+        ...(runDir.note ? [`[runner] ${runDir.note}`] : []),
+      ],
       timeoutSeconds,
       heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
-      memoryLimitMb: options.memoryLimitMb ?? defaultMemoryLimitMb(),
+      memoryLimitMb,
       echo: options.echo,
     });
     timings.trainEnd = since();
@@ -169,19 +175,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     }
 
     // 3. Evaluate: only now, with training over, does a process see the validation shard.
-    const evaluator = await execa(process.execPath, ["--import", "tsx", "src/runner/cli.ts", "evaluate", "--trace", runDir.traceDir], {
-      cwd: resolve(options.harnessDir),
-      env: { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(options.memoryLimitMb ?? defaultMemoryLimitMb()) },
-      extendEnv: false,
-      reject: false,
-      all: true,
-      timeout: EVALUATE_TIMEOUT_SECONDS * 1000,
-    });
-    await appendFile(logPath, `[runner] evaluator (exit ${evaluator.exitCode ?? evaluator.signal}):\n${evaluator.all ?? ""}\n`);
-    const outcome = parseOutcome(evaluator.stdout ?? "");
-    if (outcome?.status === "ok") return finish("ok", { val_bpb: outcome.val_bpb });
-    if (outcome?.status === "rejected") return finish("rejected", { reason: `evaluator: ${outcome.reason}` });
-    return crash(`evaluator: ${outcome?.reason ?? (evaluator.timedOut ? `timed out after ${EVALUATE_TIMEOUT_SECONDS} s` : `exited with ${evaluator.exitCode ?? evaluator.signal}`)}`, logExcerpt(evaluator.all ?? ""));
+    const outcome = await runEvaluator(resolve(options.harnessDir), runDir.traceDir, { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(memoryLimitMb) }, logPath);
+    if (outcome.status === "ok") return finish("ok", { val_bpb: outcome.val_bpb });
+    if (outcome.status === "rejected") return finish("rejected", { reason: `evaluator: ${outcome.reason}` });
+    return crash(`evaluator: ${outcome.reason}`, outcome.excerpt);
   } finally {
     if (!options.keepRunDir) await rm(runDir.dir, { recursive: true, force: true });
   }
@@ -190,13 +187,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
 /** What the evaluator prints as its last line. */
 export type EvaluatorOutcome = { status: "ok"; val_bpb: number } | { status: "rejected" | "crash"; reason: string };
 
-function parseOutcome(stdout: string): EvaluatorOutcome | null {
+/**
+ * Runs the evaluator (`src/runner/cli.ts evaluate`) from the harness, appends its output to the
+ * log, and returns its outcome; a crash also carries the end of its output.
+ */
+async function runEvaluator(harnessDir: string, traceDir: string, env: Record<string, string>, logPath: string): Promise<EvaluatorOutcome & { excerpt?: string }> {
+  const run = await execa(process.execPath, ["--import", "tsx", "src/runner/cli.ts", "evaluate", "--trace", traceDir], {
+    cwd: harnessDir, env, extendEnv: false, reject: false, all: true, timeout: EVALUATE_TIMEOUT_SECONDS * 1000,
+  });
+  await appendFile(logPath, `[runner] evaluator (exit ${run.exitCode ?? run.signal}):\n${run.all ?? ""}\n`);
+  let outcome: EvaluatorOutcome | null = null;
   try {
-    const outcome = JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
-    return typeof outcome?.status === "string" ? (outcome as EvaluatorOutcome) : null;
+    outcome = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "");
   } catch {
-    return null;
+    // No outcome line: the process died first.
   }
+  if (outcome?.status === "ok" || outcome?.status === "rejected") return outcome;
+  const reason = outcome?.reason ?? (run.timedOut ? `timed out after ${EVALUATE_TIMEOUT_SECONDS} s` : `exited with ${run.exitCode ?? run.signal}`);
+  return { status: "crash", reason, excerpt: logExcerpt(run.all ?? "") };
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);

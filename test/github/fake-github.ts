@@ -508,6 +508,13 @@ export class FakeGitHub {
     return issue;
   }
 
+  /** A person sets the labels of an issue or pull request. */
+  setLabels(number: number, labels: string[]): FakeIssue {
+    const issue = this.issues.get(number)!;
+    Object.assign(issue, { labels, updatedAt: this.#now() });
+    return issue;
+  }
+
   /** A person comments; returns the comment for the webhook. */
   comment(number: number, body: string, user: string): FakeComment {
     const comment = { id: this.#ids++, issue: number, body, user };

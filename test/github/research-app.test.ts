@@ -277,6 +277,37 @@ describe("ResearchApp", () => {
     expect(isBaseline()).toEqual([false, true]);
     expect(h.fake.checkRuns.at(-1)!.summary).toContain("Waiting for its parent's val_bpb (a baseline run) before judging.");
   });
+
+  it("starts on installation with the dashboard and baseline runs", async () => {
+    const h = start("concurrency: 2\n");
+    const payload = example("installation", "created");
+    payload.repositories = [{ ...payload.repositories[0], name: h.fake.repo, full_name: `${h.fake.owner}/${h.fake.repo}` }];
+    await h.deliver("installation", payload);
+    expect(h.dashboard().body).toContain("## In flight (2)");
+    expect(h.openPulls().map((p) => p.labels)).toEqual([
+      ["autoresearch", "autoresearch:baseline"],
+      ["autoresearch", "autoresearch:baseline"],
+    ]);
+  });
+
+  it("releases a held improvement when a person removes the hold label", async () => {
+    const h = await measured("noise:\n  baseline-runs: 2\n");
+    const [pull] = h.openPulls();
+    const issue = h.fake.issues.get(pull!.number)!;
+    const relabel = async (action: "labeled" | "unlabeled") => {
+      h.fake.setLabels(pull!.number, action === "labeled" ? [...issue.labels, "autoresearch:hold"] : issue.labels.filter((l) => l !== "autoresearch:hold"));
+      const payload = example("pull_request", action);
+      Object.assign(payload.pull_request, { number: pull!.number, head: { ...payload.pull_request.head, ref: issue.pull!.head, sha: issue.pull!.headSha } });
+      payload.sender = { ...payload.sender, login: "alice", type: "User" };
+      await h.deliver("pull_request", payload);
+    };
+    await relabel("labeled");
+    await h.finish(pull!.number, { val_bpb: 0.95 });
+    expect(issue.pull!.merged).toBe(false);
+    await relabel("unlabeled");
+    expect(issue.pull!.merged).toBe(true);
+    expect(issue.labels).toEqual(["autoresearch", "autoresearch:improved"]);
+  });
 });
 
 /** The payload of an existing comment, to deliver it again. */

@@ -70,13 +70,17 @@ function mutate(p: Hyperparameter, random: SeededRandom): { text: string; how: s
 export class MutationAgent implements Agent {
   readonly name: string;
 
-  constructor(readonly seed = 1) {
+  /** @param fixed - consts it leaves alone: those a small profile sets, where a change would measure nothing. */
+  constructor(
+    readonly seed = 1,
+    readonly fixed: readonly string[] = [],
+  ) {
     this.name = `mutation:seed=${seed}`;
   }
 
   async propose(task: AgentTask): Promise<AgentReply> {
     const train = task.files["train.ts"];
-    const parameters = readHyperparameters(train);
+    const parameters = readHyperparameters(train).filter((p) => !this.fixed.includes(p.name));
     if (parameters.length === 0) {
       throw new AgentError("Expected train.ts to have `const NAME = literal` hyperparameters to mutate, got none", 0);
     }

@@ -29,16 +29,19 @@ export interface AgentFlags {
  * OPENAI_BASE_URL is set, else the offline mutation agent. A base URL without a key is a
  * keyless local server (Ollama, llama.cpp, vLLM).
  *
+ * @param fixed - the consts of train.ts that the profile sets: the offline agent leaves them alone.
+ *
  * @throws CliError (exit 4) when OpenAI itself is asked for without a key.
  */
-export function chooseAgent(flags: AgentFlags, env: Record<string, string | undefined>): AgentChoice {
+export function chooseAgent(flags: AgentFlags, env: Record<string, string | undefined>, fixed: readonly string[] = []): AgentChoice {
   const configured = ["OPENAI_API_KEY", "OPENAI_BASE_URL"].filter((name) => env[name]);
   const provider = flags.provider ?? (configured.length ? "openai" : "offline");
   const { agent: defaults } = DEFAULT_CONFIG;
   if (provider === "offline") {
-    const agent = new MutationAgent(defaults.seed);
+    const agent = new MutationAgent(defaults.seed, fixed);
     const why = flags.provider ? "--agent offline" : "neither OPENAI_API_KEY nor OPENAI_BASE_URL is set";
-    return { agent, baseUrl: null, line: `Agent: the offline mutation agent (${agent.name}), because ${why}.` };
+    const leaves = fixed.length ? ` It leaves ${fixed.join(", ")} alone: the profile sets them.` : "";
+    return { agent, baseUrl: null, line: `Agent: the offline mutation agent (${agent.name}), because ${why}.${leaves}` };
   }
   const baseUrl = env.OPENAI_BASE_URL || OPENAI_URL;
   if (!env.OPENAI_API_KEY && baseUrl === OPENAI_URL) {

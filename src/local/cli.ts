@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DEFAULT_CONFIG } from "../research/research-config.ts";
 import type { PlanSettings } from "../research/plan.ts";
+import { TRAIN_PROFILE_OVERRIDES } from "../runner/train-profiles.ts";
 import { checkReachable, chooseAgent } from "./choose-agent.ts";
 import { CliError, EXIT } from "./cli-error.ts";
 import { GitForge } from "./git-forge.ts";
@@ -129,7 +130,7 @@ ${EXIT_HELP}`,
         throw new CliError(`Expected \`--agent\` to be openai or offline, got \`${provider}\``, EXIT.usage);
       }
       const repo = await openWorkRepo((values.dir as string) ?? ".");
-      const choice = chooseAgent({ provider, model: values.model as string | undefined }, process.env);
+      const choice = chooseAgent({ provider, model: values.model as string | undefined }, process.env, Object.keys(TRAIN_PROFILE_OVERRIDES[profile]!));
       const display = new ProgressDisplay();
       display.line(`autoresearch local: ${repo.root}, research branch ${repo.branch}, profile ${values.profile ?? "cpu"}, up to ${experiments} new experiments`);
       display.line(choice.line);

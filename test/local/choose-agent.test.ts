@@ -1,9 +1,14 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { applyEdits } from "../../src/research/apply-edits.ts";
+import { fingerprint } from "../../src/research/fingerprint.ts";
+import type { LedgerEntry } from "../../src/research/ledger.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { OpenAIAgent } from "../../src/research/openai-agent.ts";
 import { checkReachable, chooseAgent, OPENAI_URL } from "../../src/local/choose-agent.ts";
 import { CliError } from "../../src/local/cli-error.ts";
+import { TRAIN_PROFILE_OVERRIDES } from "../../src/runner/train-profiles.ts";
+import { researchFiles } from "../research/fixtures.ts";
 
 describe("chooseAgent", () => {
   it("is the offline mutation agent when no LLM is configured, and says why", () => {
@@ -11,6 +16,23 @@ describe("chooseAgent", () => {
     expect(choice.agent).toBeInstanceOf(MutationAgent);
     expect(choice).toMatchObject({ baseUrl: null, line: "Agent: the offline mutation agent (mutation:seed=1), because neither OPENAI_API_KEY nor OPENAI_BASE_URL is set." });
     expect(chooseAgent({ provider: "offline" }, { OPENAI_API_KEY: "sk-x" }).line).toBe("Agent: the offline mutation agent (mutation:seed=1), because --agent offline.");
+  });
+
+  it("gives the offline agent only the consts that the profile leaves to train.ts", async () => {
+    const fixed = Object.keys(TRAIN_PROFILE_OVERRIDES.cpu!);
+    const { agent, line } = chooseAgent({}, {}, fixed);
+    expect(line).toBe(`Agent: the offline mutation agent (mutation:seed=1), because neither OPENAI_API_KEY nor OPENAI_BASE_URL is set. It leaves ${fixed.join(", ")} alone: the profile sets them.`);
+    const files = researchFiles();
+    const changed = new Set<string>();
+    const ledger: LedgerEntry[] = [];
+    for (let n = 1; n <= 30; n++) {
+      const { proposal } = await agent.propose({ files, ledger });
+      for (const edit of proposal.edits) changed.add(/const (\w+)/.exec(edit.search)![1]!);
+      const train = applyEdits({ "train.ts": files["train.ts"] }, proposal.edits)["train.ts"]!;
+      ledger.push({ n, title: proposal.title, hypothesis: "", fingerprint: fingerprint(files["train.ts"], train), valBpb: 1, delta: 0, outcome: "regressed", crash: null });
+    }
+    expect(changed.size).toBeGreaterThan(5);
+    expect([...changed].filter((name) => fixed.includes(name))).toEqual([]);
   });
 
   it("is the OpenAI-compatible agent when a key or a base URL is set", () => {

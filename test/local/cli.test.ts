@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -64,7 +64,10 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 const refs = async (dir: string) => (await git(dir, "for-each-ref", "--format=%(refname) %(objectname)")).split("\n");
 
 let llm: Awaited<ReturnType<typeof startScriptedLlm>> | undefined;
-afterAll(() => llm?.close());
+afterAll(async () => {
+  await llm?.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 describe("autoresearch local", () => {
   beforeAll(() => mkdirSync(path.join(root, "cache"), { recursive: true }));

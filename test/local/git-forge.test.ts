@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RESEARCH_FILES, type ResearchFiles } from "../../src/research/agent.ts";
 import { latestMeasurement, type Experiment } from "../../src/research/experiment.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
@@ -73,6 +73,7 @@ let dir: string;
 beforeEach(async () => {
   dir = await fixtureRepo();
 });
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("GitForge", () => {
   it("makes the same decisions as the in-memory forge, and leaves them in git: squash merges, parked refs, state, ledger", async () => {

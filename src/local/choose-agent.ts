@@ -54,6 +54,7 @@ export function chooseAgent(flags: AgentFlags, env: Record<string, string | unde
     temperature: defaults.temperature,
     timeout: defaults.timeout * 1000,
     retries: defaults.retries,
+    fixed,
   });
   const why = flags.provider ? "--agent openai" : `${configured.join(" and ")} ${configured.length > 1 ? "are" : "is"} set`;
   return { agent, baseUrl, line: `Agent: the OpenAI-compatible agent ${agent.name} at ${baseUrl}, because ${why}.` };

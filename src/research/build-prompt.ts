@@ -36,15 +36,20 @@ export function renderLedger(ledger: readonly LedgerEntry[]): string {
 /**
  * The conversation for one proposal: `program.md` verbatim as the system message, then
  * README.md, prepare.ts, the current train.ts and the ledger; in a repair round, the
- * refused reply and the errors follow.
+ * refused reply and the errors follow. `fixed` names train.ts consts that the run's profile
+ * sets itself (a small CPU profile), so that the agent does not spend experiments on them.
  */
-export function buildPrompt(task: AgentTask): ChatMessage[] {
+export function buildPrompt(task: AgentTask, fixed: readonly string[] = []): ChatMessage[] {
   const { files } = task;
+  const pinned = fixed.length
+    ? [`These runs use a small profile that sets ${fixed.map((n) => `\`${n}\``).join(", ")} in train.ts itself: a change to them measures nothing, so leave them alone.`]
+    : [];
   const user = [
     "Here is the repository as it stands at the head of the research branch.",
     `## README.md\n\n${files["README.md"]}`,
     `## prepare.ts (fixed: read it, never edit it)\n\n\`\`\`ts\n${files["prepare.ts"]}\n\`\`\``,
     `## train.ts (the one file you edit)\n\n\`\`\`ts\n${files["train.ts"]}\n\`\`\``,
+    ...pinned,
     `## Ledger of past experiments (delta is val_bpb minus the parent's; negative is better)\n\n${renderLedger(task.ledger)}`,
     "Propose the next experiment. Reply in exactly the format that program.md prescribes.",
   ].join("\n\n");

@@ -14,6 +14,8 @@ export interface OpenAIAgentOptions {
   timeout?: number;
   /** Retries after a timeout, a rate limit, a server error or a malformed reply. */
   retries?: number;
+  /** train.ts consts the profile sets itself; the prompt asks the model to leave them alone. */
+  fixed?: readonly string[];
   /** First backoff in milliseconds; it doubles on each retry unless the server sends `retry-after`. */
   backoff?: number;
   /** Longest wait between tries, in milliseconds. */
@@ -57,13 +59,13 @@ export class OpenAIAgent implements Agent {
 
   constructor(options: OpenAIAgentOptions) {
     this.name = `openai:${options.model}`;
-    this.#options = { temperature: 0.7, timeout: 300_000, retries: 3, backoff: 2000, maxDelay: 120_000, sleep: wait, ...options };
+    this.#options = { temperature: 0.7, timeout: 300_000, retries: 3, backoff: 2000, maxDelay: 120_000, sleep: wait, fixed: [], ...options };
     this.#client = new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, timeout: this.#options.timeout, maxRetries: 0 });
   }
 
   async propose(task: AgentTask): Promise<AgentReply> {
     const { model, temperature, retries, backoff, maxDelay, sleep, baseUrl } = this.#options;
-    const messages: ChatMessage[] = buildPrompt(task);
+    const messages: ChatMessage[] = buildPrompt(task, this.#options.fixed);
     let tokens = 0;
     for (let attempt = 0; ; attempt++) {
       try {

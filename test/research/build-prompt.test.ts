@@ -19,6 +19,12 @@ describe("buildPrompt", () => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 
+  it("asks the agent to leave alone the consts a small profile sets", () => {
+    const user = buildPrompt({ files: researchFiles(), ledger: [] }, ["DEPTH", "HEAD_DIM"])[1]!.content;
+    expect(user).toContain("a small profile that sets `DEPTH`, `HEAD_DIM` in train.ts itself: a change to them measures nothing");
+    expect(buildPrompt({ files: researchFiles(), ledger: [] })[1]!.content).not.toContain("small profile");
+  });
+
   it("uses whatever program.md says, so a merged edit reaches the next prompt", () => {
     const edited = `${programMd}\n## New rule\n\nTry only optimizer changes tonight.\n`;
     expect(buildPrompt({ files: researchFiles({ "program.md": edited }), ledger: [] })[0]!.content).toBe(edited);

@@ -1,4 +1,4 @@
-/** The exit codes of the `autoresearch` command, as documented in its help and in docs/local.md. */
+/** The exit codes of the `autoresearch` command, as documented in its help and in the README. */
 export const EXIT = {
   /** Done. */
   ok: 0,

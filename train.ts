@@ -321,6 +321,7 @@ for (;;) {
     const loss = model.forward(x, y).div(grad_accum_steps);
     loss.backward();
     train_loss += loss.item();
+    torch.resetArena(); // gradients are in the persistent .grad buffers; the activations can go
   }
 
   // Progress-based LR, momentum and weight decay.

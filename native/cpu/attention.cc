@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 #include "../common/dispatch.h"
+#include "fast-math.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -37,7 +38,7 @@ void attentionForward(const AttentionArgs& a) {
         A sum = 0;
         std::fill(acc.begin(), acc.end(), A(0));
         for (int64_t j = j0; j <= i; ++j) {
-          A p = std::exp(s[j] - m);
+          A p = expOf<A>(s[j] - m);
           sum += p;
           for (int64_t d = 0; d < a.D; ++d) acc[d] += p * Scalar<T>::load(v, base + j * rs + d);
         }
@@ -73,7 +74,7 @@ void attentionBackward(const AttentionBackwardArgs& a) {
             dot += Scalar<T>::load(q, qi + d) * Scalar<T>::load(k, kj + d);
             dp += Scalar<T>::load(dout, qi + d) * Scalar<T>::load(v, kj + d);
           }
-          const A p = std::exp(dot * A(a.scale) - lse[bh * a.T + i]);
+          const A p = expOf<A>(dot * A(a.scale) - lse[bh * a.T + i]);
           const A ds = p * (dp - Di) * A(a.scale);
           for (int64_t d = 0; d < a.D; ++d) {
             dvAcc[j * a.D + d] += p * Scalar<T>::load(dout, qi + d);

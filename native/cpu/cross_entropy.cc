@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 #include "../common/dispatch.h"
+#include "fast-math.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -11,7 +12,7 @@ namespace ar::cpu {
 
 namespace {
 template <typename A>
-inline A capped(A z, double softcap) { return softcap > 0 ? A(softcap) * std::tanh(z / A(softcap)) : z; }
+inline A capped(A z, double softcap) { return softcap > 0 ? A(softcap) * tanhOf<A>(z / A(softcap)) : z; }
 
 void checkTargets(const int32_t* t, int64_t rows, int64_t vocab, int64_t ignore) {
   for (int64_t r = 0; r < rows; ++r)
@@ -39,7 +40,7 @@ void crossEntropyForward(const CrossEntropyArgs& a) {
         m = std::max(m, z[j]);
       }
       A sum = 0;
-      for (int64_t j = 0; j < a.vocab; ++j) sum += std::exp(z[j] - m);
+      for (int64_t j = 0; j < a.vocab; ++j) sum += expOf<A>(z[j] - m);
       lse[r] = m + std::log(sum);
       loss[r] = t[r] == a.ignoreIndex ? A(0) : lse[r] - z[t[r]];
     });
@@ -65,7 +66,7 @@ void crossEntropyBackward(const CrossEntropyBackwardArgs& a) {
       for (int64_t j = 0; j < a.vocab; ++j) {
         A raw = Scalar<T>::load(x, base + j);
         A z = capped(raw, a.softcap);
-        A d = std::exp(z - lse[r]) - (j == t[r] ? A(1) : A(0));
+        A d = expOf<A>(z - lse[r]) - (j == t[r] ? A(1) : A(0));
         if (a.softcap > 0) { A th = z / A(a.softcap); d *= A(1) - th * th; }
         Scalar<T>::store(dx, base + j, g * d);
       }

@@ -19,7 +19,7 @@ constexpr int VL = 8;
 #endif
 typedef float vf __attribute__((vector_size(VL * 4)));
 constexpr int64_t MR = 6, NR = 2 * VL;
-constexpr int64_t KC = 256, MC = 96, NC = 1024;
+constexpr int64_t KC = 256, NC = 1024;
 
 struct AlignedBuffer {
   float* p = nullptr;
@@ -53,18 +53,24 @@ inline void microKernel(int64_t kc, const float* __restrict A, const float* __re
   }
 }
 
-template <typename T>
-void gemmPacked(const MatmulArgs& g, const T* a, const T* b, T* c) {
+// c (M x N, type O) = alpha op(a) op(b) + beta c over `K` columns of a, whose leading
+// dimensions are lda/ldb (so a K-slice of a larger problem can be passed).
+template <typename T, typename O>
+void gemmPacked(const MatmulArgs& g, int64_t K, int64_t lda, int64_t ldb, const T* a, const T* b, O* c) {
   using S = Scalar<T>;
-  const int64_t M = g.M, N = g.N, K = g.K;
-  auto A = [&](int64_t i, int64_t k) { return float(g.transA ? S::load(a, k * M + i) : S::load(a, i * K + k)); };
-  auto B = [&](int64_t k, int64_t j) { return float(g.transB ? S::load(b, j * K + k) : S::load(b, k * N + j)); };
-  static AlignedBuffer bPack;
+  const int64_t M = g.M, N = g.N;
+  auto A = [&](int64_t i, int64_t k) { return float(g.transA ? S::load(a, k * lda + i) : S::load(a, i * lda + k)); };
+  auto B = [&](int64_t k, int64_t j) { return float(g.transB ? S::load(b, j * ldb + k) : S::load(b, k * ldb + j)); };
+  thread_local AlignedBuffer aPack, bPack;
+  const int64_t mPanels = (M + MR - 1) / MR;
+  // Tiles of panels are the unit of parallel work, so thin or short matrices still use every thread.
+  constexpr int64_t kTileM = 8, kTileN = 4;
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc), nPanels = (nc + NR - 1) / NR;
     for (int64_t pc = 0; pc < std::max<int64_t>(K, 1); pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
-      float* bp = bPack.get(size_t(nPanels * NR * std::max<int64_t>(kc, 1)));
+      const int64_t kc = std::min(KC, K - pc), kcs = std::max<int64_t>(kc, 1);
+      float* bp = bPack.get(size_t(nPanels * NR * kcs));
+      float* ap = aPack.get(size_t(mPanels * MR * kcs));
       parallelFor(nPanels, kc * NR, [&](int64_t p) {
         float* dst = bp + p * kc * NR;
         for (int64_t k = 0; k < kc; ++k)
@@ -73,30 +79,30 @@ void gemmPacked(const MatmulArgs& g, const T* a, const T* b, T* c) {
             dst[k * NR + j] = col < jc + nc ? B(pc + k, col) : 0.f;
           }
       });
+      parallelFor(mPanels, kc * MR, [&](int64_t p) {
+        float* dst = ap + p * kc * MR;
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < MR; ++r) {
+            const int64_t row = p * MR + r;
+            dst[k * MR + r] = row < M ? A(row, pc + k) : 0.f;
+          }
+      });
       const float betaHere = pc == 0 ? float(g.beta) : 1.f;
-      const int64_t mBlocks = (M + MC - 1) / MC;
-      parallelFor(mBlocks, MC * nc * kc, [&](int64_t blk) {
-        thread_local AlignedBuffer aPack;
-        const int64_t ic = blk * MC, mc = std::min(MC, M - ic), mPanels = (mc + MR - 1) / MR;
-        float* ap = aPack.get(size_t(mPanels * MR * std::max<int64_t>(kc, 1)));
-        for (int64_t p = 0; p < mPanels; ++p)
-          for (int64_t k = 0; k < kc; ++k)
-            for (int64_t r = 0; r < MR; ++r) {
-              const int64_t row = ic + p * MR + r;
-              ap[(p * kc + k) * MR + r] = row < ic + mc ? A(row, pc + k) : 0.f;
-            }
+      const int64_t tilesM = (mPanels + kTileM - 1) / kTileM, tilesN = (nPanels + kTileN - 1) / kTileN;
+      parallelFor(tilesM * tilesN, kTileM * MR * kTileN * NR * kc, [&](int64_t tile) {
+        const int64_t tm = tile / tilesN, tn = tile % tilesN;
         alignas(64) float acc[MR * NR];
-        for (int64_t pn = 0; pn < nPanels; ++pn)
-          for (int64_t pm = 0; pm < mPanels; ++pm) {
+        for (int64_t pn = tn * kTileN; pn < std::min(nPanels, (tn + 1) * kTileN); ++pn)
+          for (int64_t pm = tm * kTileM; pm < std::min(mPanels, (tm + 1) * kTileM); ++pm) {
             if (kc > 0) microKernel(kc, ap + pm * kc * MR, bp + pn * kc * NR, acc);
             else std::fill(acc, acc + MR * NR, 0.f);
-            const int64_t i0 = ic + pm * MR, j0 = jc + pn * NR;
+            const int64_t i0 = pm * MR, j0 = jc + pn * NR;
             const int64_t mr = std::min(MR, M - i0), nr = std::min(NR, jc + nc - j0);
             for (int64_t r = 0; r < mr; ++r)
               for (int64_t j = 0; j < nr; ++j) {
                 const int64_t at = (i0 + r) * N + j0 + j;
-                const float prev = betaHere == 0.f ? 0.f : betaHere * float(S::load(c, at));
-                S::store(c, at, float(g.alpha) * acc[r * NR + j] + prev);
+                const float prev = betaHere == 0.f ? 0.f : betaHere * float(Scalar<O>::load(c, at));
+                Scalar<O>::store(c, at, float(g.alpha) * acc[r * NR + j] + prev);
               }
           }
       });
@@ -117,6 +123,37 @@ void gemmF64(const MatmulArgs& g, const double* a, const double* b, double* c) {
   });
 }
 
+// Few output tiles but a long K (weight gradients: x^T g over every token): each thread takes a
+// slice of K into its own fp32 buffer, and the slices are summed.
+template <typename T>
+bool gemmSplitK(const MatmulArgs& g, const T* a, const T* b, T* c) {
+  const int threads = maxThreads();
+  const int64_t tiles = ((g.M + 47) / 48) * ((g.N + 127) / 128);
+  if (threads < 2 || tiles >= 2 * threads || g.K < 1024) return false;
+  const int64_t lda = g.transA ? g.M : g.K, ldb = g.transB ? g.K : g.N;
+  const int64_t slice = (g.K + threads - 1) / threads, mn = g.M * g.N;
+  std::vector<float> partial(size_t(threads) * size_t(mn));
+  MatmulArgs unit = g;
+  unit.alpha = 1;
+  unit.beta = 0;
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < threads; ++t) {
+    const int64_t k0 = std::min(g.K, t * slice), k1 = std::min(g.K, k0 + slice);
+    const T* as = a + (g.transA ? k0 * lda : k0);
+    const T* bs = b + (g.transB ? k0 : k0 * ldb);
+    gemmPacked<T, float>(unit, k1 - k0, lda, ldb, as, bs, partial.data() + size_t(t) * size_t(mn));
+  }
+  parallelFor(g.M, g.N * threads, [&](int64_t i) {
+    for (int64_t j = 0; j < g.N; ++j) {
+      float sum = 0;
+      for (int t = 0; t < threads; ++t) sum += partial[size_t(t) * size_t(mn) + size_t(i * g.N + j)];
+      const float prev = g.beta == 0 ? 0.f : float(g.beta) * float(Scalar<T>::load(c, i * g.N + j));
+      Scalar<T>::store(c, i * g.N + j, float(g.alpha) * sum + prev);
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 void matmul(const MatmulArgs& g) {
@@ -125,9 +162,12 @@ void matmul(const MatmulArgs& g) {
     const T* a = as<T>(g.a);
     const T* b = as<T>(g.b);
     T* c = as<T>(g.c);
+    const int64_t lda = g.transA ? g.M : g.K, ldb = g.transB ? g.K : g.N;
     for (int64_t i = 0; i < g.batch; ++i) {
-      if constexpr (std::is_same_v<T, double>) gemmF64(g, a + i * g.strideA, b + i * g.strideB, c + i * g.strideC);
-      else gemmPacked<T>(g, a + i * g.strideA, b + i * g.strideB, c + i * g.strideC);
+      const T *ai = a + i * g.strideA, *bi = b + i * g.strideB;
+      T* ci = c + i * g.strideC;
+      if constexpr (std::is_same_v<T, double>) gemmF64(g, ai, bi, ci);
+      else if (!gemmSplitK<T>(g, ai, bi, ci)) gemmPacked<T, T>(g, g.K, lda, ldb, ai, bi, ci);
     }
   });
 }

@@ -43,6 +43,12 @@ const matmulOp = defineOp<null>({
     const batch = numelOf(batchShape);
     const out = Tensor.empty([...batchShape, M, N], a.dtype, a.device);
     const la = layoutOf(a), lb = layoutOf(b);
+    // A 2-D weight under row-major batched inputs is one tall GEMM, not `batch` small ones.
+    if (b.ndim === 2 && !la.trans && (batch === 1 || la.batchStride === M * K)) {
+      native.matmul(la.t.storage.id, la.t.offset, lb.t.storage.id, lb.t.offset, out.storage.id, 0, 1, batch * M, N, K,
+        false, lb.trans, 1, 0, 0, 0, 0);
+      return { outputs: [out] };
+    }
     const strideB = b.ndim === 2 ? 0 : lb.batchStride;
     native.matmul(la.t.storage.id, la.t.offset, lb.t.storage.id, lb.t.offset, out.storage.id, 0, batch, M, N, K,
       la.trans, lb.trans, 1, 0, batch === 1 ? 0 : la.batchStride, batch === 1 ? 0 : strideB, M * N);

@@ -17,6 +17,7 @@ describe("matmul", () => {
     [7, 5, 3],
     [33, 70, 45],
     [130, 300, 97],
+    [20, 1500, 30],
   ])("f32 %ix%i @ %ix? matches a naive loop (packed kernel tails included)", (M, K, N) => {
     const a = E.randn([M, K]), b = E.randn([K, N]);
     const got = E.matmul(a, b).toArray();
@@ -33,6 +34,13 @@ describe("matmul", () => {
     const lin = E.F.linear(a, w).toArray();
     const ref = E.matmul(a.reshape(18, 5), w.transpose(0, 1).contiguous()).toArray();
     lin.forEach((v, i) => expect(v).toBeCloseTo(ref[i], 4));
+  });
+
+  it("a long K with few output tiles (split across threads) matches, transposed inputs included", () => {
+    const a = E.randn([1200, 40]), b = E.randn([1200, 24]);
+    const got = E.matmul(a.transpose(0, 1), b).toArray();
+    const want = naive(a.transpose(0, 1).contiguous().toArray(), b.toArray(), 40, 1200, 24);
+    want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 2));
   });
 
   it("bf16 inputs accumulate in fp32", () => {

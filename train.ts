@@ -119,15 +119,16 @@ class GPT extends nn.Module {
   sin: Tensor;
   windows: number[];
 
-  constructor(readonly config: GPTConfig, readonly device: torch.Device) {
+  /** computeDtype: bf16 on the GPU (autocast matmuls, embeddings stored in bf16), f32 on the CPU. */
+  constructor(readonly config: GPTConfig, readonly device: torch.Device, readonly computeDtype: torch.DType) {
     super();
     this.windows = windowSizes(config);
-    this.wte = new nn.Embedding(config.vocabSize, config.nEmbd, { device });
+    this.wte = new nn.Embedding(config.vocabSize, config.nEmbd, { device, dtype: computeDtype });
     this.h = Array.from({ length: config.nLayer }, (_, i) => new Block(config, i, device));
     this.lm_head = new nn.Linear(config.nEmbd, config.vocabSize, { device });
     this.resid_lambdas = nn.Parameter([config.nLayer], "f32", device);
     this.x0_lambdas = nn.Parameter([config.nLayer], "f32", device);
-    this.value_embeds = this.h.map((_, i) => (hasVe(i, config.nLayer) ? new nn.Embedding(config.vocabSize, config.nEmbd, { device }) : null));
+    this.value_embeds = this.h.map((_, i) => (hasVe(i, config.nLayer) ? new nn.Embedding(config.vocabSize, config.nEmbd, { device, dtype: computeDtype }) : null));
     const [cos, sin] = this.precomputeRotary(config.sequenceLen, config.nEmbd / config.nHead);
     this.cos = this.registerBuffer(cos);
     this.sin = this.registerBuffer(sin);
@@ -159,7 +160,7 @@ class GPT extends nn.Module {
 
   forward(idx: Tensor, targets: Tensor, reduction: "mean" | "none" = "mean"): Tensor {
     // Matmuls in bf16 on the GPU (fp32 master weights), like torch.autocast; fp32 on the CPU.
-    return torch.autocast(this.device === "cuda" ? "bf16" : "f32", () => this.forwardLoss(idx, targets, reduction));
+    return torch.autocast(this.computeDtype, () => this.forwardLoss(idx, targets, reduction));
   }
 
   forwardLoss(idx: Tensor, targets: Tensor, reduction: "mean" | "none"): Tensor {
@@ -231,6 +232,7 @@ const t_start = performance.now();
 torch.manualSeed(SEED); // 42 unless the runner re-measures with another seed
 const info = torch.backend();
 const device = info.backend;
+const compute_dtype: torch.DType = device === "cuda" ? "bf16" : "f32";
 
 const model_dim = Math.ceil((DEPTH * ASPECT_RATIO) / HEAD_DIM) * HEAD_DIM;
 const config: GPTConfig = {
@@ -249,7 +251,7 @@ console.log(`Estimated FLOPs per token: ${num_flops_per_token.toExponential(6)}`
 console.log(`Tokens / fwdbwd: ${tokens_per_fwdbwd}, gradient accumulation steps: ${grad_accum_steps}`);
 dryRunExit({ num_params: params.total, num_params_M: params.total / 1e6, flops_per_token: num_flops_per_token, depth: DEPTH });
 
-const model = torch.persistent(() => new GPT(config, device));
+const model = torch.persistent(() => new GPT(config, device, compute_dtype));
 model.initWeights();
 if (model.numParameters() !== params.total) {
   throw new Error(`countParameters says ${params.total} but the model has ${model.numParameters()}: keep them in sync`);

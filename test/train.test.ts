@@ -71,6 +71,15 @@ describe("train.ts end to end on the CPU (test profile)", () => {
     expect(summary.val_bpb!).toBeLessThan(unigramBpb);
   });
 
+  it("runs the GPU's dtype flow (bf16 autocast, bf16 embeddings) on the CPU, and the loss falls", async () => {
+    const source = trainVariant("test").replace('device === "cuda" ? "bf16" : "f32"', '"bf16"');
+    expect(source).toContain('const compute_dtype: torch.DType = "bf16";');
+    const run = await runTrain(source, [], env);
+    expect(run.exitCode, run.output.slice(-2000)).toBe(0);
+    const losses: number[] = JSON.parse(readFileSync(run.summaryPath, "utf8")).loss_curve.map(([, l]: [number, number]) => l);
+    expect(losses.slice(-3).reduce((a, b) => a + b) / 3).toBeLessThan(losses[0] * 0.6);
+  });
+
   it("gives the same losses for the first steps from the same seed", async () => {
     const [a, b] = await Promise.all([runTrain(trainVariant("test"), [], env), runTrain(trainVariant("test"), [], env)]);
     const first = (p: string) => JSON.parse(readFileSync(p, "utf8")).loss_curve.slice(0, 10);

@@ -31,4 +31,11 @@ describe("autocast and type promotion", () => {
     expect(Array.from(a.grad!.toArray())).toEqual([0.25, 4]);
     expect(Array.from(b.grad!.toArray())).toEqual([1.5, 2.5]);
   });
+
+  it("attention takes the autocast dtype inside autocast and the widest input dtype outside", () => {
+    const shape = [1, 4, 2, 8];
+    const q = E.randn(shape).to("bf16"), k = E.randn(shape).to("bf16"), v = E.randn(shape);
+    expect(E.F.attention(q, k, v).dtype).toBe("f32");
+    expect(E.autocast("bf16", () => E.F.attention(q, k, v)).dtype).toBe("bf16");
+  });
 });

@@ -1,4 +1,5 @@
 /** Causal self-attention with a sliding window on (B, T, H, D) tensors. */
+import { autocastDtype, promote } from "../autocast.ts";
 import { apply, defineOp, opError } from "../dispatch.ts";
 import { statDtype } from "../dtype.ts";
 import { native } from "../native.ts";
@@ -40,7 +41,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: { window?: numb
   const bad = (msg: string) => opError("attention", msg, [q, k, v]);
   if (q.ndim !== 4) throw bad("expected (B, T, H, D) tensors");
   if (!sameShape(q.shape, k.shape) || !sameShape(q.shape, v.shape)) throw bad("q, k and v must have the same shape");
-  if (q.dtype !== k.dtype || q.dtype !== v.dtype || q.dtype === "i32") throw bad("q, k and v must share one floating-point dtype");
+  if ([q, k, v].some((t) => t.dtype === "i32")) throw bad("q, k and v must be floating-point");
+  // Like torch's autocast for SDPA: the autocast dtype inside autocast, else the widest input dtype.
+  const dtype = autocastDtype() ?? promote(promote(q.dtype, k.dtype), v.dtype);
+  [q, k, v] = [q.to(dtype), k.to(dtype), v.to(dtype)];
   const T = q.shape[1];
   const window = opts.window ?? T;
   if (!Number.isInteger(window) || window < 0) throw bad(`expected window to be an integer >= 0, got ${window}`);

@@ -21,7 +21,8 @@ export function formatSummary(s: RunSummary): string {
   const line = (key: string, value: string) => `${`${key}:`.padEnd(18)}${value}`;
   return [
     "---",
-    line("val_bpb", s.val_bpb.toFixed(6)),
+    // NaN under the runner: there the separate evaluator computes val_bpb, not train.ts.
+    line("val_bpb", Number.isNaN(s.val_bpb) ? "n/a" : s.val_bpb.toFixed(6)),
     line("training_seconds", s.training_seconds.toFixed(1)),
     line("total_seconds", s.total_seconds.toFixed(1)),
     line("peak_vram_mb", s.peak_vram_mb.toFixed(1)),

@@ -165,6 +165,12 @@ Napi::Value freeStorage(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value releaseStorage(const Napi::CallbackInfo& info) {
+  Args a(info, "release");
+  registry().release(a.i64());
+  return info.Env().Undefined();
+}
+
 Napi::Value resetArena(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(registry().resetArena()));
 }
@@ -575,6 +581,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   set("alloc", alloc);
   set("free", freeStorage);
   set("resetArena", resetArena);
+  set("release", releaseStorage);
   set("memoryStats", memoryStats);
   set("resetPeak", resetPeak);
   set("synchronize", synchronize);

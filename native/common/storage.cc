@@ -50,12 +50,22 @@ int64_t Registry::alloc(Backend& backend, DType dtype, int64_t numel, bool arena
   notePeak(backend);
   int64_t id = nextId_++;
   live_[id] = Storage{&backend, ptr, numel, dtype, arena};
-  if (arena) arenaIds_.push_back(id);
+  if (arena) {
+    arenaIds_.push_back(id);
+    arenaBytes_[id] = bytes;
+  }
   return id;
 }
 
 void* Registry::arenaAlloc(Backend& backend, size_t bytes) {
   Arena& a = arenas_[&backend];
+  // Reuse a released block of the same size class (at most twice as large) before bumping.
+  auto fit = a.spare.lower_bound(bytes);
+  if (fit != a.spare.end() && fit->first <= 2 * bytes) {
+    char* p = fit->second;
+    a.spare.erase(fit);
+    return p;
+  }
   if (a.chunks.empty() || a.chunks.back().used + bytes > a.chunks.back().size) {
     size_t last = a.chunks.empty() ? 0 : a.chunks.back().size;
     size_t size = std::max({bytes, kMinChunk, last * 2});
@@ -79,9 +89,21 @@ void Registry::free(int64_t id) {
   live_.erase(it);
 }
 
+void Registry::release(int64_t id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;  // already released or reset
+  if (!it->second.arena) fail("release: storage #", id, " is persistent; free it instead");
+  auto bytes = arenaBytes_.find(id);
+  // Blocks keep their aligned size, so a reuse never writes past the block it was given.
+  arenas_[it->second.backend].spare.emplace(bytes->second, static_cast<char*>(it->second.ptr));
+  arenaBytes_.erase(bytes);
+  live_.erase(it);
+}
+
 int64_t Registry::resetArena() {
   for (int64_t id : arenaIds_) live_.erase(id);
   arenaIds_.clear();
+  arenaBytes_.clear();
   for (auto& [backend, a] : arenas_) {
     // Coalesce a step's chunks into one so steady state is a single allocation.
     if (a.chunks.size() > 1) {
@@ -94,6 +116,7 @@ int64_t Registry::resetArena() {
     }
     for (auto& c : a.chunks) c.used = 0;
     a.used = 0;
+    a.spare.clear();
   }
   return ++generation_;
 }

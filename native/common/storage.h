@@ -2,6 +2,7 @@
 // freed; arena storages live until the next resetArena(), so memory never waits on the JS GC.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <unordered_map>
 #include <vector>
 #include "backend.h"
@@ -24,6 +25,9 @@ class Registry {
  public:
   int64_t alloc(Backend& backend, DType dtype, int64_t numel, bool arena);
   void free(int64_t id);
+  // Returns an arena storage's block to its arena for reuse within the step (backward does this
+  // for gradients and temporaries it has consumed).
+  void release(int64_t id);
   // Drops every arena storage and rewinds the arenas; returns the new generation.
   int64_t resetArena();
   int64_t generation() const { return generation_; }
@@ -35,13 +39,15 @@ class Registry {
 
  private:
   struct Chunk { char* ptr; size_t size; size_t used; };
-  struct Arena { std::vector<Chunk> chunks; size_t used = 0; };
+  // `used` is the bump high-water mark of the step; released blocks wait in `spare` by size.
+  struct Arena { std::vector<Chunk> chunks; size_t used = 0; std::multimap<size_t, char*> spare; };
   struct Usage { int64_t persistent = 0, peak = 0; };
   void* arenaAlloc(Backend& backend, size_t bytes);
   void checkLimit(Backend& backend, size_t bytes) const;
   void notePeak(Backend& backend);
 
   std::unordered_map<int64_t, Storage> live_;
+  std::unordered_map<int64_t, size_t> arenaBytes_;
   std::vector<int64_t> arenaIds_;
   std::unordered_map<Backend*, Arena> arenas_;
   std::unordered_map<Backend*, Usage> usage_;

@@ -1,6 +1,7 @@
 /** Reverse-mode autograd: grad mode, the tape node, and backward(). */
 import type { Tensor } from "./tensor.ts";
 import type { OpDef } from "./dispatch.ts";
+import { trackAllocations, type Storage } from "./memory.ts";
 
 let gradEnabled = true;
 
@@ -29,26 +30,57 @@ export interface Node {
   saved: Tensor[];
 }
 
-/** Accumulates `loss`'s gradient into every leaf that requires grad. */
+/**
+ * Accumulates `root`'s gradient into every leaf that requires grad. Gradients and temporaries
+ * that backward itself allocated go back to the arena as soon as they are consumed, so backward
+ * adds little memory on top of the forward pass; forward tensors are never touched.
+ */
 export function runBackward(root: Tensor, grad: Tensor): void {
   const order = topologicalOrder(root);
   const grads = new Map<Tensor, Tensor>([[root, grad]]);
+  // How many entries of `grads` use each storage (views share one), and what must survive.
+  const refs = new Map<Storage, number>();
+  const created = new Set<Storage>();
+  const kept = new Set<Storage>([grad.storage]);
+  const hold = (t: Tensor) => refs.set(t.storage, (refs.get(t.storage) ?? 0) + 1);
+  const releaseIfFree = (s: Storage) => {
+    if (created.has(s) && !kept.has(s) && !refs.has(s)) s.release();
+  };
+  const drop = (t: Tensor) => {
+    const n = refs.get(t.storage)! - 1;
+    if (n > 0) refs.set(t.storage, n);
+    else {
+      refs.delete(t.storage);
+      releaseIfFree(t.storage);
+    }
+  };
+  hold(grad);
   noGrad(() => {
     for (const node of order) {
       const outGrads = node.outputs.map((o) => grads.get(o) ?? null);
       if (outGrads.every((g) => g === null)) continue;
       for (const o of node.outputs) grads.delete(o);
-      const inGrads = node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads);
+      const [inGrads, scope] = trackAllocations(() =>
+        node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads));
+      for (const s of scope) created.add(s);
       node.inputs.forEach((input, i) => {
         const g = inGrads[i];
         if (!g || !input.requiresGrad) return;
         if (input.gradFn) {
           const prev = grads.get(input);
-          grads.set(input, prev ? prev.add(g) : g);
+          const [sum, extra] = prev ? trackAllocations(() => prev.add(g)) : [g, []];
+          for (const s of extra) created.add(s);
+          grads.set(input, sum);
+          hold(sum);
+          if (prev) drop(prev);
         } else {
-          input.accumulateGrad(g);
+          const [, extra] = trackAllocations(() => input.accumulateGrad(g));
+          for (const s of extra) created.add(s);
+          if (input.grad) kept.add(input.grad.storage);
         }
       });
+      for (const s of scope) releaseIfFree(s);
+      for (const g of outGrads) if (g) drop(g);
     }
     const rootLeaf = grads.get(root);
     if (rootLeaf && !root.gradFn && root.requiresGrad) root.accumulateGrad(rootLeaf);

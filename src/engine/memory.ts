@@ -22,6 +22,13 @@ export class Storage {
     return !this.freed && (this.generation === null || this.generation === arenaGeneration);
   }
 
+  /** Hands an arena storage back to the arena for reuse within the step. */
+  release(): void {
+    if (this.generation === null || !this.alive) return;
+    native.release(this.id);
+    this.freed = true;
+  }
+
   /** Frees a persistent storage now (arena storages go with the next reset). */
   free(): void {
     if (this.generation !== null || this.freed) return;
@@ -32,11 +39,27 @@ export class Storage {
 
 let arenaGeneration = 0;
 let persistentDepth = 0;
+let allocationLog: Storage[] | null = null;
+
+/** Runs `fn` and returns, with its result, every storage allocated while it ran. */
+export function trackAllocations<T>(fn: () => T): [T, Storage[]] {
+  const outer = allocationLog;
+  const log: Storage[] = [];
+  allocationLog = log;
+  try {
+    return [fn(), log];
+  } finally {
+    allocationLog = outer;
+    outer?.push(...log);
+  }
+}
 
 /** Allocates `numel` elements; persistent inside `persistent(...)` or when asked. */
 export function allocate(device: Device, dtype: DType, numel: number, persistent = persistentDepth > 0): Storage {
   const id = native.alloc(device, DTYPE_ID[dtype], numel, !persistent);
-  return new Storage(id, device, dtype, numel, persistent ? null : arenaGeneration);
+  const storage = new Storage(id, device, dtype, numel, persistent ? null : arenaGeneration);
+  allocationLog?.push(storage);
+  return storage;
 }
 
 /** Runs `fn` with every allocation in it persistent (model construction, optimizer state). */

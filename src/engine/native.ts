@@ -13,6 +13,7 @@ export interface NativeAddon {
   alloc(device: string, dtype: number, numel: number, arena: boolean): Id;
   free(id: Id): void;
   resetArena(): number;
+  release(id: Id): void;
   memoryStats(device: string): { persistentBytes: number; arenaUsedBytes: number; arenaReservedBytes: number; peakBytes: number };
   resetPeak(device: string): void;
   synchronize(device: string): void;

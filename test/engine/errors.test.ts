@@ -73,6 +73,23 @@ describe("memory", () => {
     expect(E.memoryStats("cpu").arenaUsedBytes).toBe(0);
   });
 
+  it("backward hands consumed gradients and temporaries back to the arena", () => {
+    E.resetArena();
+    const n = 1 << 16;
+    const x = E.randn([n]).requiresGrad_();
+    let y = x;
+    for (let i = 0; i < 20; i++) y = y.tanh().mul(1.5);
+    const loss = y.sum();
+    const afterForward = E.memoryStats("cpu").arenaUsedBytes;
+    loss.backward();
+    const grown = E.memoryStats("cpu").arenaUsedBytes - afterForward;
+    // Without reuse, 20 layers of (grad, tanh temp, mul temp) would add about 60 blocks of n floats.
+    expect(grown).toBeLessThan(8 * n * 4);
+    expect(x.grad!.toArray().every(Number.isFinite)).toBe(true);
+    expect(loss.item()).toBeTypeOf("number");
+    E.resetArena();
+  });
+
   it("backend() reports cpu without a GPU", () => {
     const info = E.backend();
     expect(["cpu", "cuda"]).toContain(info.backend);

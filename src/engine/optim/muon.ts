@@ -4,6 +4,7 @@
  * group has the same shape and the group is updated as one stacked (k, rows, cols) tensor.
  */
 import { noGrad } from "../autograd.ts";
+import { trackAllocations } from "../memory.ts";
 import { formatShape, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { matmul, maximum, stack, step, zeros } from "../ops/index.ts";
@@ -76,7 +77,11 @@ export class Muon {
 
   step(): void {
     noGrad(() => {
-      for (const group of this.paramGroups) this.stepGroup(group);
+      for (const group of this.paramGroups) {
+        // Every tensor of a group's update is a temporary: it goes back to the arena at once.
+        const [, temporaries] = trackAllocations(() => this.stepGroup(group));
+        for (const s of temporaries) s.release();
+      }
     });
   }
 

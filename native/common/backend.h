@@ -21,26 +21,9 @@ class Backend {
   virtual void synchronize() = 0;
 
   // Kernels: one op family per file in cpu/ and cuda/.
-  virtual void fill(const FillArgs&) = 0;
-  virtual void copy(const CopyArgs&) = 0;
-  virtual void random(const RandomArgs&) = 0;
-  virtual void binary(const BinaryArgs&) = 0;
-  virtual void unary(const UnaryArgs&) = 0;
-  virtual void unaryBackward(const UnaryBackwardArgs&) = 0;
-  virtual void reduce(const ReduceArgs&) = 0;
-  virtual void matmul(const MatmulArgs&) = 0;
-  virtual void embeddingForward(const EmbeddingArgs&) = 0;
-  virtual void embeddingBackward(const EmbeddingArgs&) = 0;
-  virtual void rmsNormForward(const RmsNormArgs&) = 0;
-  virtual void rmsNormBackward(const RmsNormBackwardArgs&) = 0;
-  virtual void rotary(const RotaryArgs&) = 0;
-  virtual void attentionForward(const AttentionArgs&) = 0;
-  virtual void attentionBackward(const AttentionBackwardArgs&) = 0;
-  virtual void softmaxForward(const SoftmaxArgs&) = 0;
-  virtual void softmaxBackward(const SoftmaxBackwardArgs&) = 0;
-  virtual void crossEntropyForward(const CrossEntropyArgs&) = 0;
-  virtual void crossEntropyBackward(const CrossEntropyBackwardArgs&) = 0;
-  virtual void adamw(const AdamwArgs&) = 0;
+#define AR_VIRTUAL_KERNEL(name, Args) virtual void name(const Args&) = 0;
+  AR_KERNELS(AR_VIRTUAL_KERNEL)
+#undef AR_VIRTUAL_KERNEL
 };
 
 Backend& cpuBackend();

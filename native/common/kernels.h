@@ -72,4 +72,18 @@ struct CrossEntropyBackwardArgs { Buf logits, targets, lse, gloss, dlogits; int6
 // Fused AdamW on fp32 master params (p may be bf16 storage; m, v are f32).
 struct AdamwArgs { Buf p, g, m, v; int64_t n; double lr, beta1, beta2, eps, weightDecay, bias1, bias2; };
 
+// Every kernel of the backend interface as X(name, Args): backend.h, cpu/ and cuda/ expand this
+// one list, so a new kernel is declared once.
+#define AR_KERNELS(X)                                                                          \
+  X(fill, FillArgs) X(copy, CopyArgs) X(random, RandomArgs) X(binary, BinaryArgs)              \
+  X(unary, UnaryArgs) X(unaryBackward, UnaryBackwardArgs) X(reduce, ReduceArgs)                \
+  X(matmul, MatmulArgs) X(embeddingForward, EmbeddingArgs) X(embeddingBackward, EmbeddingArgs) \
+  X(rmsNormForward, RmsNormArgs) X(rmsNormBackward, RmsNormBackwardArgs) X(rotary, RotaryArgs) \
+  X(attentionForward, AttentionArgs) X(attentionBackward, AttentionBackwardArgs)               \
+  X(softmaxForward, SoftmaxArgs) X(softmaxBackward, SoftmaxBackwardArgs)                       \
+  X(crossEntropyForward, CrossEntropyArgs) X(crossEntropyBackward, CrossEntropyBackwardArgs)   \
+  X(adamw, AdamwArgs)
+
+#define AR_DECLARE_KERNEL(name, Args) void name(const Args&);
+
 }  // namespace ar

@@ -39,26 +39,9 @@ class CpuBackend final : public Backend {
   void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void synchronize() override {}
 
-  void fill(const FillArgs& a) override { cpu::fill(a); }
-  void copy(const CopyArgs& a) override { cpu::copy(a); }
-  void random(const RandomArgs& a) override { cpu::random(a); }
-  void binary(const BinaryArgs& a) override { cpu::binary(a); }
-  void unary(const UnaryArgs& a) override { cpu::unary(a); }
-  void unaryBackward(const UnaryBackwardArgs& a) override { cpu::unaryBackward(a); }
-  void reduce(const ReduceArgs& a) override { cpu::reduce(a); }
-  void matmul(const MatmulArgs& a) override { cpu::matmul(a); }
-  void embeddingForward(const EmbeddingArgs& a) override { cpu::embeddingForward(a); }
-  void embeddingBackward(const EmbeddingArgs& a) override { cpu::embeddingBackward(a); }
-  void rmsNormForward(const RmsNormArgs& a) override { cpu::rmsNormForward(a); }
-  void rmsNormBackward(const RmsNormBackwardArgs& a) override { cpu::rmsNormBackward(a); }
-  void rotary(const RotaryArgs& a) override { cpu::rotary(a); }
-  void attentionForward(const AttentionArgs& a) override { cpu::attentionForward(a); }
-  void attentionBackward(const AttentionBackwardArgs& a) override { cpu::attentionBackward(a); }
-  void softmaxForward(const SoftmaxArgs& a) override { cpu::softmaxForward(a); }
-  void softmaxBackward(const SoftmaxBackwardArgs& a) override { cpu::softmaxBackward(a); }
-  void crossEntropyForward(const CrossEntropyArgs& a) override { cpu::crossEntropyForward(a); }
-  void crossEntropyBackward(const CrossEntropyBackwardArgs& a) override { cpu::crossEntropyBackward(a); }
-  void adamw(const AdamwArgs& a) override { cpu::adamw(a); }
+#define AR_FORWARD_KERNEL(name, Args) void name(const Args& a) override { cpu::name(a); }
+  AR_KERNELS(AR_FORWARD_KERNEL)
+#undef AR_FORWARD_KERNEL
 };
 
 }  // namespace

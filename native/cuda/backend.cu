@@ -141,26 +141,9 @@ class CudaBackend final : public Backend {
     }
   }
 
-  void fill(const FillArgs& a) override { cuda::fill(a); }
-  void copy(const CopyArgs& a) override { cuda::copy(a); }
-  void random(const RandomArgs& a) override { cuda::random(a); }
-  void binary(const BinaryArgs& a) override { cuda::binary(a); }
-  void unary(const UnaryArgs& a) override { cuda::unary(a); }
-  void unaryBackward(const UnaryBackwardArgs& a) override { cuda::unaryBackward(a); }
-  void reduce(const ReduceArgs& a) override { cuda::reduce(a); }
-  void matmul(const MatmulArgs& a) override { cuda::matmul(a); }
-  void embeddingForward(const EmbeddingArgs& a) override { cuda::embeddingForward(a); }
-  void embeddingBackward(const EmbeddingArgs& a) override { cuda::embeddingBackward(a); }
-  void rmsNormForward(const RmsNormArgs& a) override { cuda::rmsNormForward(a); }
-  void rmsNormBackward(const RmsNormBackwardArgs& a) override { cuda::rmsNormBackward(a); }
-  void rotary(const RotaryArgs& a) override { cuda::rotary(a); }
-  void attentionForward(const AttentionArgs& a) override { cuda::attentionForward(a); }
-  void attentionBackward(const AttentionBackwardArgs& a) override { cuda::attentionBackward(a); }
-  void softmaxForward(const SoftmaxArgs& a) override { cuda::softmaxForward(a); }
-  void softmaxBackward(const SoftmaxBackwardArgs& a) override { cuda::softmaxBackward(a); }
-  void crossEntropyForward(const CrossEntropyArgs& a) override { cuda::crossEntropyForward(a); }
-  void crossEntropyBackward(const CrossEntropyBackwardArgs& a) override { cuda::crossEntropyBackward(a); }
-  void adamw(const AdamwArgs& a) override { cuda::adamw(a); }
+#define AR_FORWARD_KERNEL(name, Args) void name(const Args& a) override { cuda::name(a); }
+  AR_KERNELS(AR_FORWARD_KERNEL)
+#undef AR_FORWARD_KERNEL
 
  private:
   Context ctx_;

@@ -5,7 +5,7 @@ import { applyEdits } from "./apply-edits.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { formatReply } from "./format-reply.ts";
 import type { Proposal } from "./proposal.ts";
-import { readHyperparameters, type Hyperparameter } from "./read-hyperparameters.ts";
+import { readHyperparameters, type Hyperparameter } from "../runner/read-hyperparameters.ts";
 
 const FACTORS = [0.5, 0.7, 0.8, 1.25, 1.4, 2];
 const DRAWS = 1000;

@@ -3,7 +3,7 @@
  * values as plain consts; a small profile runs a copy of it with these consts rewritten, and
  * every change is printed, so what runs is always a readable train.ts.
  */
-import ts from "typescript";
+import { readHyperparameters } from "./read-hyperparameters.ts";
 
 type Literal = string; // TypeScript source text of the new initializer
 
@@ -17,20 +17,17 @@ export const TRAIN_PROFILE_OVERRIDES: Readonly<Record<string, Readonly<Record<st
 
 /** Rewrites top-level `const NAME = ...;` initializers. Throws naming a const that is missing. */
 export function setTrainConsts(source: string, values: Readonly<Record<string, Literal>>): { source: string; changes: string[] } {
-  const file = ts.createSourceFile("train.ts", source, ts.ScriptTarget.Latest, true);
-  const edits: { start: number; end: number; text: string; name: string; old: string }[] = [];
-  for (const statement of file.statements) {
-    if (!ts.isVariableStatement(statement) || !(statement.declarationList.flags & ts.NodeFlags.Const)) continue;
-    for (const d of statement.declarationList.declarations) {
-      if (!ts.isIdentifier(d.name) || !d.initializer || !Object.hasOwn(values, d.name.text)) continue;
-      edits.push({ start: d.initializer.getStart(file), end: d.initializer.getEnd(), text: values[d.name.text], name: d.name.text, old: d.initializer.getText(file) });
-    }
-  }
-  const missing = Object.keys(values).filter((name) => !edits.some((e) => e.name === name));
+  const found = new Map(readHyperparameters(source).map((h) => [h.name, h]));
+  const missing = Object.keys(values).filter((name) => !found.has(name));
   if (missing.length) throw new Error(`train.ts has no top-level const ${missing.map((n) => `\`${n}\``).join(", ")} to set`);
   let out = source;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return { source: out, changes: edits.map((e) => `${e.name} = ${e.text} (was ${e.old})`) };
+  const changes: string[] = [];
+  for (const [name, text] of Object.entries(values)) {
+    const { statement, initializer } = found.get(name)!;
+    out = out.replace(statement, statement.slice(0, initializer.start) + text + statement.slice(initializer.end));
+    changes.push(`${name} = ${text} (was ${statement.slice(initializer.start, initializer.end)})`);
+  }
+  return { source: out, changes };
 }
 
 /** train.ts as a profile runs it, plus one line naming every const the profile changed. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readHyperparameters } from "../../src/research/read-hyperparameters.ts";
+import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
 import type { AppHarness, RunOutcome } from "./app-harness.ts";
 
 /**

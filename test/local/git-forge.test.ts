@@ -8,7 +8,7 @@ import { RESEARCH_FILES, type ResearchFiles } from "../../src/research/agent.ts"
 import { latestMeasurement, type Experiment } from "../../src/research/experiment.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import type { PlanSettings } from "../../src/research/plan.ts";
-import { readHyperparameters } from "../../src/research/read-hyperparameters.ts";
+import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
 import { researchStep, type Forge } from "../../src/research/research-step.ts";
 import { GitForge } from "../../src/local/git-forge.ts";
 import { STATE_REF } from "../../src/local/local-state.ts";

@@ -5,7 +5,7 @@ import { fingerprint } from "../../src/research/fingerprint.ts";
 import type { LedgerEntry } from "../../src/research/ledger.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { parseReply } from "../../src/research/parse-reply.ts";
-import { readHyperparameters } from "../../src/research/read-hyperparameters.ts";
+import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
 import { FIXTURE_ROOT, fixtureTrain, researchFiles } from "./fixtures.ts";
 
 const files = researchFiles();

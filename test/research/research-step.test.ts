@@ -5,7 +5,7 @@ import { latestMeasurement } from "../../src/research/experiment.ts";
 import { Ledger } from "../../src/research/ledger.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import type { PlanSettings } from "../../src/research/plan.ts";
-import { readHyperparameters } from "../../src/research/read-hyperparameters.ts";
+import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
 import { researchStep } from "../../src/research/research-step.ts";
 import { FIXTURE_ROOT, researchFiles } from "./fixtures.ts";
 import { MemoryForge } from "./memory-forge.ts";

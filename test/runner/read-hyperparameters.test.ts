@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { readHyperparameters } from "../../src/research/read-hyperparameters.ts";
-import { fixtureTrain } from "./fixtures.ts";
+import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
+import { fixtureTrain } from "../research/fixtures.ts";
 
 describe("readHyperparameters", () => {
   it("reads the const block of the reference-like train.ts, in order, with values", () => {

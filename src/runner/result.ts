@@ -1,3 +1,5 @@
+import type { RunSummary } from "../data/run-report.ts";
+
 /** How a run ended: trained and evaluated, crashed, ran past its budget, or refused by a guard. */
 export type ResultStatus = "ok" | "crash" | "timeout" | "rejected";
 
@@ -5,20 +7,14 @@ export type ResultStatus = "ok" | "crash" | "timeout" | "rejected";
  * `result.json`: what one run of `train.ts` measured. The runner writes it; the GitHub
  * App and the local loop read it. `val_bpb` comes from the trusted evaluator only.
  */
-export interface Result {
+export interface Result extends Omit<RunSummary, "val_bpb" | "depth" | "loss_curve"> {
   version: 1;
   status: ResultStatus;
   /** Validation bits per byte from the trusted evaluator; null unless `status` is `ok`. */
   val_bpb: number | null;
   /** What `train.ts` printed; informational, never judged. */
   reported_val_bpb: number | null;
-  training_seconds: number;
-  total_seconds: number;
-  peak_vram_mb: number;
-  mfu_percent: number | null;
-  total_tokens_M: number;
-  num_steps: number;
-  num_params_M: number;
+  /** Null when the run stopped before train.ts reported it. */
   depth: number | null;
   /** The size profile the run used (`h100`, `cpu`, ...). */
   profile: string;

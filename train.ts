@@ -260,7 +260,7 @@ if (model.numParameters() !== params.total) {
 // Optimizers: AdamW for embeddings, lm_head and scalars; Muon for the block matrices, by shape.
 const dmodel_lr_scale = (model_dim / 768) ** -0.5;
 console.log(`Scaling AdamW LRs by 1/sqrt(${model_dim}/768) = ${dmodel_lr_scale.toFixed(6)}`);
-const adamGroup = (params: Tensor[], lr: number, betas: [number, number]) => ({ params, lr, betas, eps: 1e-10, weightDecay: 0 });
+const adamGroup = (group_params: Tensor[], lr: number, betas: [number, number]) => ({ params: group_params, lr, betas, eps: 1e-10, weightDecay: 0 });
 const adamw = new torch.AdamW([
   adamGroup([model.lm_head.weight], UNEMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
   adamGroup([model.wte.weight], EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),

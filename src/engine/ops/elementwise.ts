@@ -88,24 +88,24 @@ function unary(name: UnaryName, x: Tensor, s = 0): Tensor {
   return apply(unaryOps[name], [x], { s })[0];
 }
 
-function asTensorLike(op: string, other: TensorLike): void {
+function checkScalar(op: string, other: TensorLike): void {
   if (typeof other === "number" && !Number.isFinite(other)) throw new RangeError(`${op}: expected a finite number, got ${other}`);
 }
 
 export function add(a: Tensor, b: TensorLike): Tensor {
-  asTensorLike("add", b);
+  checkScalar("add", b);
   return typeof b === "number" ? unary("add_scalar", a, b) : binary(addOp, a, b);
 }
 export function sub(a: Tensor, b: TensorLike): Tensor {
-  asTensorLike("sub", b);
+  checkScalar("sub", b);
   return typeof b === "number" ? unary("add_scalar", a, -b) : binary(subOp, a, b);
 }
 export function mul(a: Tensor, b: TensorLike): Tensor {
-  asTensorLike("mul", b);
+  checkScalar("mul", b);
   return typeof b === "number" ? unary("mul_scalar", a, b) : binary(mulOp, a, b);
 }
 export function div(a: Tensor, b: TensorLike): Tensor {
-  asTensorLike("div", b);
+  checkScalar("div", b);
   return typeof b === "number" ? unary("mul_scalar", a, 1 / b) : binary(divOp, a, b);
 }
 /** Elementwise maximum (no gradient; used by optimizers for clamping). */

@@ -445,6 +445,57 @@ Napi::Value adamw(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value muonMomentum(const Napi::CallbackInfo& info) {
+  const char* op = "muon momentum";
+  Args a(info, op);
+  std::vector<Pending> grads = pendingGroup(a, "grads");
+  Pending buf = pending(a, "momentum buffer"), out = pending(a, "out");
+  MuonMomentumArgs m{};
+  m.n = a.size(); m.momentum = a.num();
+  const int64_t k = int64_t(grads.size());
+  m.buf = resolve(op, buf, k * m.n);
+  m.out = resolve(op, out, k * m.n);
+  expectFloat(op, m.buf);
+  expectSame(op, m.buf, m.out, "out");
+  m.grads = resolveGroup(op, grads, m.n, m.buf.dtype);
+  a.backend().muonMomentum(m);
+  return info.Env().Undefined();
+}
+
+Napi::Value norMuon(const Napi::CallbackInfo& info) {
+  const char* op = "norMuon";
+  Args a(info, op);
+  Pending x = pending(a, "x"), sm = pending(a, "second moment"), scale = pending(a, "scale");
+  NorMuonArgs n{};
+  n.k = a.size(); n.rows = a.size(); n.cols = a.size(); n.beta2 = a.num();
+  const int64_t stats = n.k * muonStats(n.rows, n.cols);
+  n.x = resolve(op, x, n.k * n.rows * n.cols);
+  n.secondMoment = resolve(op, sm, stats);
+  n.scale = resolve(op, scale, stats);
+  expectFloat(op, n.x);
+  expectSame(op, n.x, n.secondMoment, "second moment");
+  expectDtype(op, "scale", n.scale, statDtype(n.x.dtype));
+  a.backend().norMuon(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value muonUpdate(const Napi::CallbackInfo& info) {
+  const char* op = "muon update";
+  Args a(info, op);
+  std::vector<Pending> params = pendingGroup(a, "params");
+  Pending x = pending(a, "x"), scale = pending(a, "scale");
+  MuonUpdateArgs u{};
+  u.rows = a.size(); u.cols = a.size(); u.lr = a.num(); u.weightDecay = a.num();
+  const int64_t k = int64_t(params.size());
+  u.x = resolve(op, x, k * u.rows * u.cols);
+  u.scale = resolve(op, scale, k * muonStats(u.rows, u.cols));
+  expectFloat(op, u.x);
+  expectDtype(op, "scale", u.scale, statDtype(u.x.dtype));
+  u.params = resolveGroup(op, params, u.rows * u.cols, u.x.dtype);
+  a.backend().muonUpdate(u);
+  return info.Env().Undefined();
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto set = [&](const char* name, Napi::Value (*f)(const Napi::CallbackInfo&)) { exports.Set(name, wrap(env, f)); };
   set("backendInfo", backendInfo);
@@ -477,6 +528,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   set("crossEntropyForward", crossEntropyForward);
   set("crossEntropyBackward", crossEntropyBackward);
   set("adamw", adamw);
+  set("muonMomentum", muonMomentum);
+  set("norMuon", norMuon);
+  set("muonUpdate", muonUpdate);
   return exports;
 }
 

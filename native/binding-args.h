@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 #include "common/backend.h"
@@ -45,12 +46,18 @@ class Args {
     if (i_ >= info_.Length() || !info_[i_].IsBoolean()) fail(op_, ": argument ", i_, " must be a boolean");
     return info_[i_++].As<Napi::Boolean>().Value();
   }
-  std::vector<int64_t> ints() {
+  // An array of at most `most` integers (dims, strides, or the ids of a group's tensors).
+  std::vector<int64_t> ints(size_t most = kMaxDims, const char* what = "dims") {
     if (i_ >= info_.Length() || !info_[i_].IsArray()) fail(op_, ": argument ", i_, " must be an array of integers");
     Napi::Array arr = info_[i_++].As<Napi::Array>();
-    if (arr.Length() > size_t(kMaxDims)) fail(op_, ": at most ", kMaxDims, " dims are supported, got ", arr.Length());
+    if (arr.Length() > most) fail(op_, ": at most ", most, " ", what, " are supported, got ", arr.Length());
     std::vector<int64_t> out(arr.Length());
-    for (uint32_t k = 0; k < arr.Length(); ++k) out[k] = int64_t(arr.Get(k).As<Napi::Number>().DoubleValue());
+    for (uint32_t k = 0; k < arr.Length(); ++k) {
+      Napi::Value v = arr.Get(k);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+      if (!std::isfinite(d) || d != std::floor(d)) fail(op_, ": argument ", i_ - 1, " must be an array of integers; entry ", k, " is not");
+      out[k] = int64_t(d);
+    }
     return out;
   }
   // A strided view: checks the lowest and highest reachable element.
@@ -66,8 +73,8 @@ class Args {
     if (!empty) registry().checkRange(s, lo, hi - lo + 1, label(name).c_str());
     return at(s, off);
   }
-  const Storage& storage(const char* name) {
-    int64_t id = i64();
+  const Storage& storage(const char* name) { return storage(i64(), name); }
+  const Storage& storage(int64_t id, const char* name) {
     const Storage& s = registry().get(id, label(name).c_str());
     if (backend_ && backend_ != s.backend) fail(op_, ": ", name, " is on ", s.backend->name(), " but other inputs are on ", backend_->name());
     backend_ = s.backend;
@@ -120,9 +127,27 @@ inline Pending pending(Args& a, const char* name) {
   const Storage& s = a.storage(name);
   return Pending{&s, a.i64(), name};
 }
+// A group's k tensors (an optimizer's parameters or gradients): an array of storage ids, then an
+// array of their offsets.
+inline std::vector<Pending> pendingGroup(Args& a, const char* name) {
+  const std::vector<int64_t> ids = a.ints(SIZE_MAX, "tensors"), offsets = a.ints(SIZE_MAX, "tensors");
+  if (ids.size() != offsets.size()) fail(a.op(), ": ", name, " has ", ids.size(), " storage ids but ", offsets.size(), " offsets");
+  std::vector<Pending> group;
+  for (size_t i = 0; i < ids.size(); ++i) group.push_back(Pending{&a.storage(ids[i], name), offsets[i], name});
+  return group;
+}
 inline Buf resolve(const char* op, const Pending& p, int64_t count) {
   registry().checkRange(*p.s, p.off, count, (std::string(op) + " (" + p.name + ")").c_str());
   return Buf{static_cast<char*>(p.s->ptr) + p.off * dtypeSize(p.s->dtype), p.s->dtype};
+}
+// Each tensor of a group as `count` elements of `dtype`.
+inline std::vector<Buf> resolveGroup(const char* op, const std::vector<Pending>& group, int64_t count, DType dtype) {
+  std::vector<Buf> bufs;
+  for (const Pending& p : group) {
+    bufs.push_back(resolve(op, p, count));
+    expectDtype(op, p.name, bufs.back(), dtype);
+  }
+  return bufs;
 }
 
 inline int64_t numelOf(const std::vector<int64_t>& shape) {

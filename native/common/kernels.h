@@ -72,6 +72,21 @@ struct CrossEntropyBackwardArgs { Buf logits, targets, lse, gloss, dlogits; int6
 // Fused AdamW on fp32 master params (p may be bf16 storage; m, v are f32).
 struct AdamwArgs { Buf p, g, m, v; int64_t n; double lr, beta1, beta2, eps, weightDecay, bias1, bias2; };
 
+// Muon on a group of k matrices (rows, cols), updated together (Polar Express runs as GEMMs).
+// NorMuon keeps one statistic per row when rows >= cols, else one per column.
+inline bool muonRowWise(int64_t rows, int64_t cols) { return rows >= cols; }
+inline int64_t muonStats(int64_t rows, int64_t cols) { return muonRowWise(rows, cols) ? rows : cols; }
+// Nesterov momentum: buf = lerp(buf, g, 1 - mu); out = lerp(g, buf, mu). grads: k tensors of n
+// elements; buf, out: (k, n), all of one dtype.
+struct MuonMomentumArgs { std::vector<Buf> grads; Buf buf, out; int64_t n; double momentum; };
+// NorMuon: v = mean of x^2 per row (or column); sm = lerp(sm, v, 1 - beta2); scale = rsqrt(max(sm, 1e-10))
+// times the one factor per matrix that keeps ||x * scale||_F = ||x||_F. x: (k, rows, cols);
+// sm: (k, stats) in x's dtype; scale: (k, stats) in statDtype.
+struct NorMuonArgs { Buf x, secondMoment, scale; int64_t k, rows, cols; double beta2; };
+// Cautious weight decay, each of the k params (rows, cols) in place: u = x * scale (NorMuon's, per
+// row or column); p -= lr u + lr wd p [u p >= 0].
+struct MuonUpdateArgs { std::vector<Buf> params; Buf x, scale; int64_t rows, cols; double lr, weightDecay; };
+
 // Every kernel of the backend interface as X(name, Args): backend.h, cpu/ and cuda/ expand this
 // one list, so a new kernel is declared once.
 #define AR_KERNELS(X)                                                                          \
@@ -82,7 +97,8 @@ struct AdamwArgs { Buf p, g, m, v; int64_t n; double lr, beta1, beta2, eps, weig
   X(attentionForward, AttentionArgs) X(attentionBackward, AttentionBackwardArgs)               \
   X(softmaxForward, SoftmaxArgs) X(softmaxBackward, SoftmaxBackwardArgs)                       \
   X(crossEntropyForward, CrossEntropyArgs) X(crossEntropyBackward, CrossEntropyBackwardArgs)   \
-  X(adamw, AdamwArgs)
+  X(adamw, AdamwArgs) X(muonMomentum, MuonMomentumArgs) X(norMuon, NorMuonArgs)                \
+  X(muonUpdate, MuonUpdateArgs)
 
 #define AR_DECLARE_KERNEL(name, Args) void name(const Args&);
 

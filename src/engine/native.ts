@@ -42,6 +42,10 @@ export interface NativeAddon {
   crossEntropyBackward(...args: number[]): void;
   adamw(p: Id, pOff: number, g: Id, gOff: number, m: Id, mOff: number, v: Id, vOff: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bias1: number, bias2: number): void;
+  muonMomentum(gradIds: Id[], gradOffsets: number[], buf: Id, bufOff: number, out: Id, outOff: number, n: number, momentum: number): void;
+  norMuon(x: Id, xOff: number, sm: Id, smOff: number, scale: Id, scaleOff: number, k: number, rows: number, cols: number, beta2: number): void;
+  muonUpdate(paramIds: Id[], paramOffsets: number[], x: Id, xOff: number, scale: Id, scaleOff: number, rows: number, cols: number,
+    lr: number, weightDecay: number): void;
 }
 
 function load(): NativeAddon {

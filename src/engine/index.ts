@@ -15,7 +15,7 @@ export * as F from "./functional.ts";
 export * as nn from "./nn.ts";
 export { AdamW, type AdamWGroup } from "./optim/adamw.ts";
 export { peakBf16Flops } from "./device-peaks.ts";
-export { Muon, polarExpress, norMuon, POLAR_EXPRESS_COEFFS, type MuonGroup } from "./optim/muon.ts";
+export { Muon, polarExpress, POLAR_EXPRESS_COEFFS, type MuonGroup } from "./optim/muon.ts";
 
 export interface BackendInfo {
   /** "cuda" when the addon was built with CUDA and a GPU is present, else "cpu". */

@@ -90,3 +90,24 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function linear(x: Tensor, weight: Tensor): Tensor {
   return matmul(x, weight.transpose(0, 1));
 }
+
+/**
+ * out = alpha * a @ b + beta * out, in place and off the tape, for optimizers that want the GEMM
+ * epilogue (Muon's Polar Express). a: (..., M, K), b: (..., K, N) with the same batch dims; out is
+ * contiguous and shares no storage with a or b; beta 0 never reads it. No autocast.
+ */
+export function matmulInto(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
+  const M = a.shape[a.ndim - 2], K = a.shape[a.ndim - 1], N = b.shape[b.ndim - 1];
+  const batchShape = a.shape.slice(0, -2);
+  const fits = a.ndim >= 2 && b.ndim === a.ndim && b.shape[b.ndim - 2] === K && sameShape(b.shape.slice(0, -2), batchShape);
+  if (!fits || !sameShape(out.shape, [...batchShape, M, N]) || a.dtype !== b.dtype || out.dtype !== a.dtype || a.dtype === "i32") {
+    throw opError("matmulInto", "expected out (..., M, N) = a (..., M, K) @ b (..., K, N), all of one floating-point dtype", [out, a, b]);
+  }
+  if (!out.isContiguous() || out.storage === a.storage || out.storage === b.storage) {
+    throw opError("matmulInto", "out must be contiguous and share no storage with a or b", [out, a, b]);
+  }
+  const batch = numelOf(batchShape), la = layoutOf(a), lb = layoutOf(b);
+  native.matmul(la.t.storage.id, la.t.offset, lb.t.storage.id, lb.t.offset, out.storage.id, out.offset, batch, M, N, K,
+    la.trans, lb.trans, alpha, beta, batch === 1 ? 0 : la.batchStride, batch === 1 ? 0 : lb.batchStride, M * N);
+  return out;
+}

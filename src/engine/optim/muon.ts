@@ -1,13 +1,16 @@
 /**
  * Muon for 2-D matrices, as in the reference: Nesterov momentum, Polar Express
  * orthogonalisation, NorMuon variance reduction and cautious weight decay. Every parameter of a
- * group has the same shape and the group is updated as one stacked (k, rows, cols) tensor.
+ * group has the same shape and the group is updated as one stacked (k, rows, cols) tensor: fused
+ * native kernels for the momentum, NorMuon and the update, GEMM epilogues for Polar Express.
  */
 import { noGrad } from "../autograd.ts";
+import { statDtype, type DType, type Device } from "../dtype.ts";
 import { trackAllocations } from "../memory.ts";
+import { native } from "../native.ts";
 import { formatShape, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
-import { matmul, maximum, stack, step, zeros } from "../ops/index.ts";
+import { matmulInto, zeros } from "../ops/index.ts";
 
 /** (a, b, c) per iteration of the Polar Express polynomial X <- aX + b(XX^T)X + c(XX^T)^2 X. */
 export const POLAR_EXPRESS_COEFFS: readonly [number, number, number][] = [
@@ -33,30 +36,66 @@ interface State {
   secondMomentumBuffer: Tensor;
 }
 
-/** Approximately orthogonalises each matrix of a (k, rows, cols) stack. */
-export function polarExpress(g: Tensor, steps = 5): Tensor {
-  const [, rows, cols] = g.shape;
-  let X = g.div(g.norm([-2, -1], true).mul(1.02).add(1e-6));
-  const tall = rows > cols;
-  for (const [a, b, c] of POLAR_EXPRESS_COEFFS.slice(0, steps)) {
-    const A = tall ? matmul(X.transpose(-2, -1), X) : matmul(X, X.transpose(-2, -1));
-    const B = A.mul(b).add(matmul(A, A).mul(c));
-    X = X.mul(a).add(tall ? matmul(X, B) : matmul(B, X));
-  }
+/** Runs `fn` and hands every arena tensor it made, except its result, back to the arena at once. */
+function scoped(fn: () => Tensor): Tensor {
+  const [out, made] = trackAllocations(fn);
+  for (const s of made) if (s !== out.storage) s.release();
+  return out;
+}
+
+/** g / (||g||_F * 1.02 + 1e-6) per matrix: where Polar Express starts. */
+function normalized(g: Tensor): Tensor {
+  const scale = scoped(() => g.norm([-2, -1], true).mul(1.02).add(1e-6));
+  const X = g.div(scale);
+  scale.storage.release();
   return X;
 }
 
-/** NorMuon: per-row (or per-column) second-moment normalisation that keeps the update's norm. */
-export function norMuon(X: Tensor, secondMomentum: Tensor, beta2: number): Tensor {
-  const [, rows, cols] = X.shape;
-  const dim = rows >= cols ? -1 : -2;
-  const n = rows >= cols ? cols : rows;
-  const vMean = X.square().mean(dim, true);
-  const vNorm = vMean.sum([-2, -1], true).mul(n).sqrt();
-  secondMomentum.copy_(secondMomentum.add(vMean.sub(secondMomentum).mul(1 - beta2)));
-  const stepSize = maximum(secondMomentum, 1e-10).rsqrt();
-  const vNormNew = vMean.mul(n).mul(stepSize.square()).sum([-2, -1], true).sqrt();
-  return X.mul(stepSize).mul(vNorm.div(maximum(vNormNew, 1e-10)));
+const identities = new Map<string, Tensor>();
+/** The n x n identity, made once per size, dtype and device. */
+function identity(n: number, dtype: DType, device: Device): Tensor {
+  const key = `${device} ${dtype} ${n}`;
+  let eye = identities.get(key);
+  if (!eye) {
+    const data = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) data[i * (n + 1)] = 1;
+    eye = Tensor.from(data, [n, n], dtype, device, true);
+    identities.set(key, eye);
+  }
+  return eye;
+}
+
+/** The Polar Express iterations on a normalized stack X, which they overwrite. */
+function iterate(X: Tensor, steps: number): Tensor {
+  const [k, rows, cols] = X.shape;
+  const tall = rows > cols, n = Math.min(rows, cols);
+  const eye = identity(n, X.dtype, X.device);
+  const A = Tensor.empty([k, n, n], X.dtype, X.device);
+  let next = Tensor.empty(X.shape, X.dtype, X.device);
+  for (const [a, b, c] of POLAR_EXPRESS_COEFFS.slice(0, steps)) {
+    // A = XX^T (X^T X when tall): the small Gram matrix either way.
+    matmulInto(A, tall ? X.T : X, tall ? X : X.T);
+    // aX + bAX + cA^2 X = (aI + bA + cA^2)X. B starts as A + (a/b)I and one GEMM epilogue makes it
+    // aI + bA + cA^2, so no elementwise pass ever touches the large X.
+    const B = scoped(() => A.add(eye.mul(a / b)));
+    matmulInto(B, A, A, c, b);
+    matmulInto(next, tall ? X : B, tall ? B : X);
+    B.storage.release();
+    [X, next] = [next, X];
+  }
+  A.storage.release();
+  next.storage.release();
+  return X;
+}
+
+/** Approximately orthogonalises each matrix of a (k, rows, cols) stack. */
+export function polarExpress(g: Tensor, steps = 5): Tensor {
+  return iterate(normalized(g), steps);
+}
+
+/** Storage ids and offsets of a group's tensors, as the fused kernels take them. */
+function idsOf(ts: Tensor[]): [number[], number[]] {
+  return [ts.map((t) => t.storage.id), ts.map((t) => t.offset)];
 }
 
 export class Muon {
@@ -70,6 +109,7 @@ export class Muon {
       if (shape.length !== 2) throw new Error(`Muon: expected 2-D parameters, got ${formatShape(shape)}`);
       for (const p of g.params) {
         if (!sameShape(p.shape, shape)) throw new Error(`Muon: every parameter of a group must share one shape; got ${formatShape(shape)} and ${formatShape(p.shape)}`);
+        if (!p.isContiguous()) throw new Error(`Muon: parameters are updated in place and must be contiguous; got a view with strides [${p.strides.join(", ")}]`);
       }
     }
     this.paramGroups = groups.map((g) => ({ beta2: 0.95, nsSteps: 5, ...g, initialLr: g.initialLr ?? g.lr }));
@@ -93,19 +133,22 @@ export class Muon {
     const params = group.params;
     if (params.some((p) => !p.grad)) return;
     const [rows, cols] = params[0].shape;
+    const { dtype, device } = params[0];
+    const k = params.length;
     const s = this.stateFor(group);
-    const G = stack(params.map((p) => p.grad!));
-    const P = stack(params);
-    const mu = group.momentum;
-    // Nesterov: buf = lerp(buf, G, 1 - mu); g = lerp(G, buf, mu).
-    s.momentumBuffer.copy_(s.momentumBuffer.add(G.sub(s.momentumBuffer).mul(1 - mu)));
-    const g = G.add(s.momentumBuffer.sub(G).mul(mu));
-    const X = norMuon(polarExpress(g, group.nsSteps), s.secondMomentumBuffer, group.beta2!);
-    const lr = group.lr * Math.max(1, rows / cols) ** 0.5;
+    // Nesterov: buf = lerp(buf, grad, 1 - mu); g = lerp(grad, buf, mu).
+    const g = Tensor.empty([k, rows, cols], dtype, device);
+    native.muonMomentum(...idsOf(params.map((p) => p.grad!.contiguous())), s.momentumBuffer.storage.id, 0, g.storage.id, 0,
+      rows * cols, group.momentum);
+    const X0 = normalized(g);
+    g.storage.release();
+    const X = iterate(X0, group.nsSteps!);
+    // NorMuon's per-row (or per-column) scale, applied by the update kernel as it reads X.
+    const scale = Tensor.empty([k, rows >= cols ? rows : cols], statDtype(dtype), device);
+    native.norMuon(X.storage.id, 0, s.secondMomentumBuffer.storage.id, 0, scale.storage.id, 0, k, rows, cols, group.beta2!);
     // Cautious weight decay: decay only where the update and the weight agree in sign.
-    const mask = step(X.mul(P));
-    const updated = P.sub(X.mul(lr)).sub(P.mul(mask).mul(lr * group.weightDecay));
-    params.forEach((p, i) => p.copy_(updated.slice(0, i, i + 1).reshape(rows, cols)));
+    const lr = group.lr * Math.max(1, rows / cols) ** 0.5;
+    native.muonUpdate(...idsOf(params), X.storage.id, 0, scale.storage.id, 0, rows, cols, lr, group.weightDecay);
   }
 
   private stateFor(group: MuonGroup): State {

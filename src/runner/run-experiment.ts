@@ -65,6 +65,12 @@ export interface RunExperimentOptions {
   keepRunDir?: boolean;
   /** The base environment to pass on from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Aborting it stops the experiment at once: the training or evaluation process is killed
+   * with its process group and the promise rejects with the signal's reason, having written
+   * no `result.json` (an aborted run says nothing about the code).
+   */
+  signal?: AbortSignal;
 }
 
 /** Seconds since the start of {@link runExperiment}, for overhead measurements. */
@@ -85,8 +91,9 @@ export interface ExperimentRun {
   timings: ExperimentTimings;
 }
 
-/** Runs one experiment; see the module comment. Throws only when the runner itself cannot work. */
+/** Runs one experiment; see the module comment. Throws only when the runner itself cannot work, or on abort. */
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentRun> {
+  const { signal } = options;
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
   const profile = PROFILES[options.profile];
@@ -158,7 +165,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
       memoryLimitMb,
       echo: options.echo,
+      signal,
     });
+    signal?.throwIfAborted();
     timings.trainEnd = since();
     timings.firstStep = train.firstStepSeconds === null ? null : timings.trainStart + train.firstStepSeconds;
     Object.assign(figures, summaryFigures(await readFile(summaryPath, "utf8").catch(() => null)));
@@ -175,7 +184,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     }
 
     // 3. Evaluate: only now, with training over, does a process see the validation shard.
-    const outcome = await runEvaluator(resolve(options.harnessDir), runDir.traceDir, { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(memoryLimitMb) }, logPath);
+    const outcome = await runEvaluator(resolve(options.harnessDir), runDir.traceDir, { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(memoryLimitMb) }, logPath, signal);
+    signal?.throwIfAborted();
     if (outcome.status === "ok") return finish("ok", { val_bpb: outcome.val_bpb });
     if (outcome.status === "rejected") return finish("rejected", { reason: `evaluator: ${outcome.reason}` });
     return crash(`evaluator: ${outcome.reason}`, outcome.excerpt);
@@ -189,11 +199,18 @@ export type EvaluatorOutcome = { status: "ok"; val_bpb: number } | { status: "re
 
 /**
  * Runs the evaluator (`src/runner/cli.ts evaluate`) from the harness, appends its output to the
- * log, and returns its outcome; a crash also carries the end of its output.
+ * log, and returns its outcome; a crash also carries the end of its output. Like training, it
+ * runs in its own process group, so a Ctrl-C in the terminal reaches it only through `signal`.
  */
-async function runEvaluator(harnessDir: string, traceDir: string, env: Record<string, string>, logPath: string): Promise<EvaluatorOutcome & { excerpt?: string }> {
+async function runEvaluator(
+  harnessDir: string,
+  traceDir: string,
+  env: Record<string, string>,
+  logPath: string,
+  signal: AbortSignal | undefined,
+): Promise<EvaluatorOutcome & { excerpt?: string }> {
   const run = await execa(process.execPath, ["--import", "tsx", "src/runner/cli.ts", "evaluate", "--trace", traceDir], {
-    cwd: harnessDir, env, extendEnv: false, reject: false, all: true, timeout: EVALUATE_TIMEOUT_SECONDS * 1000,
+    cwd: harnessDir, env, extendEnv: false, reject: false, all: true, timeout: EVALUATE_TIMEOUT_SECONDS * 1000, detached: true, cancelSignal: signal,
   });
   await appendFile(logPath, `[runner] evaluator (exit ${run.exitCode ?? run.signal}):\n${run.all ?? ""}\n`);
   let outcome: EvaluatorOutcome | null = null;

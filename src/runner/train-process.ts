@@ -1,7 +1,7 @@
 /**
  * Runs train.ts as a child process that the runner, not train.ts, holds the clock and the
- * memory of: its own process group (killed whole at the deadline), a V8 heap cap, an engine
- * memory cap, and its output captured to a log of bounded size.
+ * memory of: its own process group (killed whole at the deadline or on abort), a V8 heap cap,
+ * an engine memory cap, and its output captured to a log of bounded size.
  */
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -27,6 +27,10 @@ export interface TrainProcessOptions {
   maxLogBytes?: number;
   /** Also copy the output here as it comes (a terminal, the Actions log). */
   echo?: NodeJS.WritableStream;
+  /** Aborting it stops the run at once: SIGTERM to the process group, SIGKILL after `killGraceSeconds`. */
+  signal?: AbortSignal;
+  /** Seconds an aborted run gets to exit on SIGTERM before SIGKILL (default 5). */
+  killGraceSeconds?: number;
 }
 
 /** How the process ended. */
@@ -36,6 +40,8 @@ export interface TrainProcessResult {
   signal: NodeJS.Signals | null;
   /** True when the runner killed it at the deadline. */
   timedOut: boolean;
+  /** True when `signal` stopped it. */
+  aborted: boolean;
   /** Seconds from the start to the exit. */
   seconds: number;
   /** Seconds from the start to the first `step N` line, or null if it printed none. */
@@ -55,14 +61,16 @@ export function logExcerpt(text: string): string {
 
 /**
  * Starts `node --max-old-space-size=<heapMb> ...args` in its own process group and waits for it.
- * At `timeoutSeconds` the group is killed with SIGKILL; after any exit the group is killed
- * too, so nothing it started outlives it.
+ * At `timeoutSeconds` the group is killed with SIGKILL; on abort with SIGTERM, then SIGKILL
+ * after the grace period; after any exit the group is killed too, so nothing it started
+ * outlives it.
  */
 export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProcessResult> {
-  const { timeoutSeconds, heapMb, memoryLimitMb, maxLogBytes = 64 << 20 } = options;
+  const { timeoutSeconds, heapMb, memoryLimitMb, maxLogBytes = 64 << 20, killGraceSeconds = 5 } = options;
   for (const [name, value] of Object.entries({ timeoutSeconds, heapMb, memoryLimitMb })) {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`Expected \`${name}\` to be a number > 0, got \`${value}\``);
   }
+  options.signal?.throwIfAborted();
   const log = createWriteStream(options.logPath);
   for (const line of options.header ?? []) log.write(`${line}\n`);
   const started = performance.now();
@@ -73,9 +81,9 @@ export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProc
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const killGroup = () => {
+  const killGroup = (kill: NodeJS.Signals = "SIGKILL") => {
     try {
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
+      if (child.pid) process.kill(-child.pid, kill);
     } catch {
       // The group is already gone.
     }
@@ -103,21 +111,35 @@ export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProc
       timedOut = true;
       killGroup();
     }, timeoutSeconds * 1000);
+    let aborted = false;
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      aborted = true;
+      killGroup("SIGTERM");
+      grace = setTimeout(killGroup, killGraceSeconds * 1000);
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = () => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      options.signal?.removeEventListener("abort", onAbort);
+    };
     let exit: { code: number | null; signal: NodeJS.Signals | null; seconds: number } | null = null;
     child.on("exit", (code, signal) => {
       exit = { code, signal, seconds: elapsed() };
-      clearTimeout(timer);
+      settle();
       killGroup();
     });
     child.on("error", (error) => {
-      clearTimeout(timer);
+      settle();
       log.end();
       reject(error);
     });
     child.on("close", () => {
       const { code, signal, seconds } = exit ?? { code: child.exitCode, signal: child.signalCode, seconds: elapsed() };
       if (timedOut) log.write(`\n[runner] killed after ${timeoutSeconds} s\n`);
-      log.end(() => resolve({ exitCode: code, signal, timedOut, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
+      if (aborted) log.write("\n[runner] aborted\n");
+      log.end(() => resolve({ exitCode: code, signal, timedOut, aborted, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
     });
   });
 }

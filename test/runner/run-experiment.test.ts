@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runExperiment, summaryFigures, type RunExperimentOptions } from "../../src/runner/run-experiment.ts";
@@ -35,6 +36,32 @@ describe("runExperiment", () => {
     const removed = await repo.commit({ "train.ts": null }, "no train.ts");
     const { result } = await runExperiment(options(removed, "no-train"));
     expect(result).toMatchObject({ status: "rejected", reason: `Expected \`train.ts\` at ${removed}, but the commit has none`, val_bpb: null });
+  });
+
+  it("on abort, kills training at once, cleans up and writes no result", async () => {
+    // The consts a profile sets, then a first step and a sleep instead of training.
+    const consts = ["ASPECT_RATIO = 64", "HEAD_DIM = 128", "DEPTH = 8", "TOTAL_BATCH_SIZE = 2 ** 19", "DEVICE_BATCH_SIZE = 128"].map((c) => `const ${c};\n`).join("");
+    const head = await repo.commit({ "train.ts": `${consts}console.log("step 00000 (0.0%) | loss: 9.0");\nsetInterval(() => {}, 1000);\n` }, "sleep instead of training");
+    const controller = new AbortController();
+    const echo = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        if (/step \d+/.test(chunk.toString())) controller.abort();
+        done();
+      },
+    });
+    const run = options(head, "aborted");
+    await expect(runExperiment({ ...run, echo, signal: controller.signal })).rejects.toThrow("This operation was aborted");
+    expect(readdirSync(run.outDir)).toEqual(["train.log"]);
+    expect(readFileSync(join(run.outDir, "train.log"), "utf8")).toContain("[runner] aborted");
+    // No process of the run is left: none has the run's directory on its command line.
+    const left = readdirSync("/proc").filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(run.outDir);
+      } catch {
+        return false;
+      }
+    });
+    expect(left).toEqual([]);
   });
 
   it("throws when the runner cannot work: an unknown profile or commit", async () => {

@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { logExcerpt, runTrainProcess, type TrainProcessOptions } from "../../src/runner/train-process.ts";
+import { groupAlive } from "../helpers/group-alive.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ar-train-process-"));
 let n = 0;
@@ -25,6 +27,21 @@ async function stillRunning(pid: number): Promise<boolean> {
   };
   for (let i = 0; i < 50 && running(); i++) await new Promise((r) => setTimeout(r, 100));
   return running();
+}
+
+/** A script that starts `sleep` (in its own group), says so, and then waits forever. */
+const SLEEPER = "const c = require('node:child_process').spawn('sleep', ['1000']); console.log(`group ${process.pid} child ${c.pid} ready`); setInterval(() => {}, 1000);";
+
+/** Runs `code` and aborts it once it has printed `ready`. */
+async function runAborted(code: string, options: Partial<TrainProcessOptions> = {}) {
+  const controller = new AbortController();
+  const echo = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (chunk.toString().includes("ready")) controller.abort();
+      done();
+    },
+  });
+  return runScript(code, { echo, signal: controller.signal, ...options });
 }
 
 describe("runTrainProcess", () => {
@@ -78,6 +95,28 @@ describe("runTrainProcess", () => {
     expect(run.log.length).toBeLessThan(1100);
     expect(run.log).toContain("[runner] log cut at 1000 bytes");
     expect(run.excerpt.split("\n").at(-1)).toBe("the end");
+  });
+
+  it("on abort, ends the whole process group with SIGTERM", async () => {
+    const run = await runAborted(SLEEPER);
+    expect([run.aborted, run.timedOut, run.signal]).toEqual([true, false, "SIGTERM"]);
+    const [, group, child] = /group (\d+) child (\d+)/.exec(run.log)!.map(Number);
+    expect(await stillRunning(child!)).toBe(false);
+    expect(await groupAlive(group!)).toBe(false);
+    expect(run.log).toContain("[runner] aborted");
+  });
+
+  it("on abort, kills a process that ignores SIGTERM after the grace period", async () => {
+    const run = await runAborted(`process.on('SIGTERM', () => console.log('ignored')); ${SLEEPER}`, { killGraceSeconds: 0.2 });
+    expect([run.aborted, run.signal]).toEqual([true, "SIGKILL"]);
+    expect(run.log).toContain("ignored");
+    expect(await groupAlive(Number(/group (\d+)/.exec(run.log)![1]))).toBe(false);
+  });
+
+  it("refuses to start when the signal is already aborted", () => {
+    expect(() => runTrainProcess({ args: [], cwd: dir, env: {}, logPath: join(dir, "x"), timeoutSeconds: 1, heapMb: 1, memoryLimitMb: 1, signal: AbortSignal.abort() })).toThrow(
+      "This operation was aborted",
+    );
   });
 
   it("refuses limits that are not positive", () => {

@@ -1,4 +1,4 @@
-// Storage registry and the per-backend bump arenas.
+// Storage registry and the per-backend arenas (best-fit free lists over a few large chunks).
 #include "storage.h"
 #include <algorithm>
 #include <cstdlib>
@@ -9,6 +9,8 @@ namespace ar {
 namespace {
 constexpr size_t kAlign = 256;
 constexpr size_t kMinChunk = size_t(64) << 20;
+// Chunks double up to this, so what a step reserves stays within 1 GiB of what it needs.
+constexpr size_t kMaxChunk = size_t(1) << 30;
 size_t alignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 // An optional cap on what the engine may hold per device (the runner sets it for untrusted code).
@@ -40,8 +42,9 @@ int64_t Registry::alloc(Backend& backend, DType dtype, int64_t numel, bool arena
   if (numel < 0) fail("alloc: expected numel >= 0, got ", numel);
   size_t bytes = alignUp(size_t(numel > 0 ? numel : 1) * size_t(dtypeSize(dtype)));
   void* ptr;
+  size_t chunk = 0;
   if (arena) {
-    ptr = arenaAlloc(backend, bytes);
+    ptr = arenaAlloc(backend, bytes, chunk);
   } else {
     checkLimit(backend, bytes);
     ptr = backend.alloc(bytes);
@@ -52,31 +55,65 @@ int64_t Registry::alloc(Backend& backend, DType dtype, int64_t numel, bool arena
   live_[id] = Storage{&backend, ptr, numel, dtype, arena};
   if (arena) {
     arenaIds_.push_back(id);
-    arenaBytes_[id] = bytes;
+    arenaBlocks_[id] = Block{bytes, chunk};
   }
   return id;
 }
 
-void* Registry::arenaAlloc(Backend& backend, size_t bytes) {
+void* Registry::arenaAlloc(Backend& backend, size_t bytes, size_t& chunk) {
   Arena& a = arenas_[&backend];
-  // Reuse a released block of the same size class (at most twice as large) before bumping.
-  auto fit = a.spare.lower_bound(bytes);
-  if (fit != a.spare.end() && fit->first <= 2 * bytes) {
-    char* p = fit->second;
-    a.spare.erase(fit);
-    return p;
+  auto fit = a.freeBySize.lower_bound(bytes);
+  if (fit == a.freeBySize.end()) {
+    growArena(backend, a, bytes);
+    fit = a.freeBySize.lower_bound(bytes);
   }
-  if (a.chunks.empty() || a.chunks.back().used + bytes > a.chunks.back().size) {
-    size_t last = a.chunks.empty() ? 0 : a.chunks.back().size;
-    size_t size = std::max({bytes, kMinChunk, last * 2});
-    checkLimit(backend, size);
-    a.chunks.push_back(Chunk{static_cast<char*>(backend.alloc(size)), size, 0});
-  }
-  Chunk& c = a.chunks.back();
-  void* p = c.ptr + c.used;
-  c.used += bytes;
+  char* p = fit->second;
+  auto range = a.freeByAddress.find(p);
+  const FreeRange r = range->second;
+  takeFree(a, range);
+  if (r.size > bytes) addFree(a, p + bytes, r.size - bytes, r.chunk);
+  chunk = r.chunk;
   a.used += bytes;
   return p;
+}
+
+void Registry::growArena(Backend& backend, Arena& a, size_t bytes) {
+  size_t last = a.chunks.empty() ? 0 : a.chunks.back().size;
+  size_t size = std::max(bytes, std::clamp(last * 2, kMinChunk, kMaxChunk));
+  checkLimit(backend, size);
+  a.chunks.push_back(Chunk{static_cast<char*>(backend.alloc(size)), size});
+  addFree(a, a.chunks.back().ptr, size, a.chunks.size() - 1);
+}
+
+void Registry::takeFree(Arena& a, std::map<char*, FreeRange>::iterator range) {
+  auto [first, last] = a.freeBySize.equal_range(range->second.size);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == range->first) {
+      a.freeBySize.erase(it);
+      break;
+    }
+  }
+  a.freeByAddress.erase(range);
+}
+
+void Registry::addFree(Arena& a, char* ptr, size_t size, size_t chunk) {
+  auto next = a.freeByAddress.lower_bound(ptr);
+  if (next != a.freeByAddress.end() && next->first == ptr + size && next->second.chunk == chunk) {
+    size += next->second.size;
+    auto after = std::next(next);
+    takeFree(a, next);
+    next = after;
+  }
+  if (next != a.freeByAddress.begin()) {
+    auto prev = std::prev(next);
+    if (prev->first + prev->second.size == ptr && prev->second.chunk == chunk) {
+      ptr = prev->first;
+      size += prev->second.size;
+      takeFree(a, prev);
+    }
+  }
+  a.freeByAddress.emplace(ptr, FreeRange{size, chunk});
+  a.freeBySize.emplace(size, ptr);
 }
 
 void Registry::free(int64_t id) {
@@ -93,17 +130,18 @@ void Registry::release(int64_t id) {
   auto it = live_.find(id);
   if (it == live_.end()) return;  // already released or reset
   if (!it->second.arena) fail("release: storage #", id, " is persistent; free it instead");
-  auto bytes = arenaBytes_.find(id);
-  // Blocks keep their aligned size, so a reuse never writes past the block it was given.
-  arenas_[it->second.backend].spare.emplace(bytes->second, static_cast<char*>(it->second.ptr));
-  arenaBytes_.erase(bytes);
+  auto block = arenaBlocks_.find(id);
+  Arena& a = arenas_[it->second.backend];
+  addFree(a, static_cast<char*>(it->second.ptr), block->second.bytes, block->second.chunk);
+  a.used -= block->second.bytes;
+  arenaBlocks_.erase(block);
   live_.erase(it);
 }
 
 int64_t Registry::resetArena() {
   for (int64_t id : arenaIds_) live_.erase(id);
   arenaIds_.clear();
-  arenaBytes_.clear();
+  arenaBlocks_.clear();
   for (auto& [backend, a] : arenas_) {
     // Coalesce a step's chunks into one so steady state is a single allocation.
     if (a.chunks.size() > 1) {
@@ -111,12 +149,12 @@ int64_t Registry::resetArena() {
       for (auto& c : a.chunks) total += c.size;
       backend->synchronize();
       for (auto& c : a.chunks) backend->release(c.ptr);
-      a.chunks.clear();
-      a.chunks.push_back(Chunk{static_cast<char*>(backend->alloc(total)), total, 0});
+      a.chunks.assign(1, Chunk{static_cast<char*>(backend->alloc(total)), total});
     }
-    for (auto& c : a.chunks) c.used = 0;
+    a.freeByAddress.clear();
+    a.freeBySize.clear();
+    for (size_t i = 0; i < a.chunks.size(); i++) addFree(a, a.chunks[i].ptr, a.chunks[i].size, i);
     a.used = 0;
-    a.spare.clear();
   }
   return ++generation_;
 }

@@ -25,8 +25,8 @@ class Registry {
  public:
   int64_t alloc(Backend& backend, DType dtype, int64_t numel, bool arena);
   void free(int64_t id);
-  // Returns an arena storage's block to its arena for reuse within the step (backward does this
-  // for gradients and temporaries it has consumed).
+  // Returns an arena storage's block to its arena for reuse within the step (module calls and
+  // backward do this for activations, gradients and temporaries that nothing needs any more).
   void release(int64_t id);
   // Drops every arena storage and rewinds the arenas; returns the new generation.
   int64_t resetArena();
@@ -38,16 +38,27 @@ class Registry {
   void resetPeak(Backend& backend);
 
  private:
-  struct Chunk { char* ptr; size_t size; size_t used; };
-  // `used` is the bump high-water mark of the step; released blocks wait in `spare` by size.
-  struct Arena { std::vector<Chunk> chunks; size_t used = 0; std::multimap<size_t, char*> spare; };
+  struct Chunk { char* ptr; size_t size; };
+  struct FreeRange { size_t size; size_t chunk; };
+  // Free ranges of the arena's chunks, never spanning two: by address to merge neighbours on
+  // release, by size for best fit. `used` counts the bytes handed out and not yet released.
+  struct Arena {
+    std::vector<Chunk> chunks;
+    std::map<char*, FreeRange> freeByAddress;
+    std::multimap<size_t, char*> freeBySize;
+    size_t used = 0;
+  };
+  struct Block { size_t bytes; size_t chunk; };
   struct Usage { int64_t persistent = 0, peak = 0; };
-  void* arenaAlloc(Backend& backend, size_t bytes);
+  void* arenaAlloc(Backend& backend, size_t bytes, size_t& chunk);
+  void growArena(Backend& backend, Arena& a, size_t bytes);
+  static void addFree(Arena& a, char* ptr, size_t size, size_t chunk);
+  static void takeFree(Arena& a, std::map<char*, FreeRange>::iterator range);
   void checkLimit(Backend& backend, size_t bytes) const;
   void notePeak(Backend& backend);
 
   std::unordered_map<int64_t, Storage> live_;
-  std::unordered_map<int64_t, size_t> arenaBytes_;
+  std::unordered_map<int64_t, Block> arenaBlocks_;
   std::vector<int64_t> arenaIds_;
   std::unordered_map<Backend*, Arena> arenas_;
   std::unordered_map<Backend*, Usage> usage_;

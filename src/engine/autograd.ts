@@ -1,6 +1,7 @@
 /** Reverse-mode autograd: grad mode, the tape node, and backward(). */
 import type { Tensor } from "./tensor.ts";
 import type { OpDef } from "./dispatch.ts";
+import { materializeKept, unref } from "./activations.ts";
 import { trackAllocations, type Storage } from "./memory.ts";
 
 let gradEnabled = true;
@@ -28,12 +29,16 @@ export interface Node {
   outputs: Tensor[];
   attrs: unknown;
   saved: Tensor[];
+  /** The arena storages backward reads (each holds one of their tapeRefs until backward ran). */
+  kept: Storage[];
+  /** Set once backward ran and let go of `kept`. */
+  done: boolean;
 }
 
 /**
  * Accumulates `root`'s gradient into every leaf that requires grad. Gradients and temporaries
- * that backward itself allocated go back to the arena as soon as they are consumed, so backward
- * adds little memory on top of the forward pass; forward tensors are never touched.
+ * that backward itself allocated go back to the arena as soon as they are consumed, and so do
+ * forward activations that module calls left to the tape (activations.ts) after their last use.
  */
 export function runBackward(root: Tensor, grad: Tensor): void {
   const order = topologicalOrder(root);
@@ -58,8 +63,15 @@ export function runBackward(root: Tensor, grad: Tensor): void {
   noGrad(() => {
     for (const node of order) {
       const outGrads = node.outputs.map((o) => grads.get(o) ?? null);
-      if (outGrads.every((g) => g === null)) continue;
+      if (outGrads.every((g) => g === null)) {
+        letGo(node);
+        continue;
+      }
+      if (node.done && node.kept.some((s) => !s.alive)) {
+        throw new Error(`backward: ${node.op.name} needs tensors that the first backward through this graph released; run the forward pass again`);
+      }
       for (const o of node.outputs) grads.delete(o);
+      materializeKept(node);
       const [inGrads, scope] = trackAllocations(() =>
         node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads));
       for (const s of scope) created.add(s);
@@ -81,10 +93,18 @@ export function runBackward(root: Tensor, grad: Tensor): void {
       });
       for (const s of scope) releaseIfFree(s);
       for (const g of outGrads) if (g) drop(g);
+      letGo(node);
     }
     const rootLeaf = grads.get(root);
     if (rootLeaf && !root.gradFn && root.requiresGrad) root.accumulateGrad(rootLeaf);
   });
+}
+
+/** Backward has read what `node` kept: the module-released activations among it can go. */
+function letGo(node: Node): void {
+  if (node.done) return;
+  node.done = true;
+  for (const s of node.kept) unref(s);
 }
 
 /** Nodes in reverse topological order, starting from the node that produced `root`. */

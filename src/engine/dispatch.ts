@@ -3,6 +3,7 @@
  * backward, so a forward pass can be recorded on the tape and traced to a data-only graph.
  */
 import { isGradEnabled, noGrad, type Node } from "./autograd.ts";
+import { trackAllocations, type Storage } from "./memory.ts";
 import { formatShape } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 
@@ -19,6 +20,13 @@ export interface OpDef<A = any> {
   forward(inputs: Tensor[], attrs: A): { outputs: Tensor[]; saved?: Tensor[] };
   /** Gradients for each input (null where none flows). Absent for non-differentiable ops. */
   backward?(ctx: OpContext<A>, grads: (Tensor | null)[]): (Tensor | null)[];
+  /**
+   * The forward tensors whose values backward reads; the others may be released once no code
+   * holds them. Without it, backward may read every input, output and saved tensor.
+   */
+  keeps?(ctx: OpContext<A>): (Tensor | null)[];
+  /** Cheap and deterministic: a dropped output can be computed again from the inputs. */
+  recompute?: boolean;
 }
 
 /** Receives every op application while a trace is active. */
@@ -73,14 +81,22 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   depth++;
   let result: { outputs: Tensor[]; saved?: Tensor[] };
+  let made: Storage[];
   try {
-    result = noGrad(() => op.forward(inputs, attrs));
+    [result, made] = trackAllocations(() => noGrad(() => op.forward(inputs, attrs)));
   } finally {
     depth--;
   }
   const { outputs, saved = [] } = result;
   if (record) {
-    const node: Node = { op: op as OpDef, inputs, outputs, attrs, saved };
+    const ctx = { inputs, outputs, attrs, saved };
+    const kept = new Set<Storage>();
+    for (const t of op.keeps ? op.keeps(ctx) : [...inputs, ...outputs, ...saved]) {
+      if (t && t.storage.generation !== null) kept.add(t.storage);
+    }
+    const node: Node = { op: op as OpDef, inputs, outputs, attrs, saved, kept: [...kept], done: false };
+    for (const s of kept) s.tapeRefs++;
+    for (const s of made) s.madeBy = node;
     for (const o of outputs) {
       o.requiresGrad = true;
       o.gradFn = node;
@@ -88,4 +104,14 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   }
   if (traceHook && depth === 0) traceHook(op.name, inputs, attrs, outputs);
   return outputs;
+}
+
+/** Runs a recorded node's forward again (untraced, off the tape), to remake dropped outputs. */
+export function rerun(node: Node): { outputs: Tensor[]; saved?: Tensor[] } {
+  depth++;
+  try {
+    return noGrad(() => node.op.forward(node.inputs, node.attrs));
+  } finally {
+    depth--;
+  }
 }

@@ -5,12 +5,24 @@
  */
 import { native } from "./native.ts";
 import { DTYPE_ID, type DType, type Device } from "./dtype.ts";
+import type { Node } from "./autograd.ts";
 
 /** A native allocation. `generation` is null for persistent storage. */
 export class Storage {
   freed = false;
+  /** How many recorded tape nodes read this storage's values in their backward. */
+  tapeRefs = 0;
+  /** Set when the module call that made it has returned without handing it on: only the tape may need it. */
+  orphan = false;
+  /** The recorded tape node whose forward allocated it. */
+  madeBy: Node | null = null;
+  /** Dropped while the tape may need it: `madeBy` makes it again (see activations.ts). */
+  remakable = false;
+  /** Storages held (their tapeRefs raised) until this one is made again from its recipe. */
+  pins: Storage[] = [];
+
   constructor(
-    readonly id: number,
+    public id: number,
     readonly device: Device,
     readonly dtype: DType,
     readonly numel: number,
@@ -35,6 +47,16 @@ export class Storage {
     native.free(this.id);
     this.freed = true;
   }
+
+  /** Takes over `fresh`'s memory (same size, same step), so every view of this storage works again. */
+  adopt(fresh: Storage): void {
+    if (fresh.numel !== this.numel || fresh.dtype !== this.dtype || fresh.generation !== this.generation || !fresh.alive) {
+      throw new Error(`adopt: storage #${fresh.id} cannot stand in for #${this.id}`);
+    }
+    this.id = fresh.id;
+    this.freed = false;
+    fresh.freed = true;
+  }
 }
 
 let arenaGeneration = 0;
@@ -45,12 +67,26 @@ let allocationLog: Storage[] | null = null;
 export function trackAllocations<T>(fn: () => T): [T, Storage[]] {
   const outer = allocationLog;
   const log: Storage[] = [];
+  try {
+    return [logAllocationsTo(log, fn), log];
+  } finally {
+    outer?.push(...log);
+  }
+}
+
+/** The log that allocations go to now (null outside trackAllocations). */
+export function currentAllocationLog(): Storage[] | null {
+  return allocationLog;
+}
+
+/** Runs `fn` with its allocations logged to `log` alone. */
+export function logAllocationsTo<T>(log: Storage[] | null, fn: () => T): T {
+  const outer = allocationLog;
   allocationLog = log;
   try {
-    return [fn(), log];
+    return fn();
   } finally {
     allocationLog = outer;
-    outer?.push(...log);
   }
 }
 

@@ -1,4 +1,5 @@
 /** nn.Module with parameter registration, plus Linear and Embedding, as in PyTorch. */
+import { releaseLeftovers } from "./activations.ts";
 import type { DType, Device } from "./dtype.ts";
 import { Tensor } from "./tensor.ts";
 import * as ops from "./ops/index.ts";
@@ -10,6 +11,16 @@ export function Parameter(shape: readonly number[], dtype: DType = "f32", device
 
 export abstract class Module {
   training = true;
+
+  constructor() {
+    // Every forward call releases what it made and no longer needs when it returns, as Python's
+    // reference counting does for PyTorch's modules (see activations.ts).
+    const forward: unknown = (this as { forward?: unknown }).forward;
+    if (typeof forward === "function") {
+      const released = (...args: unknown[]): unknown => releaseLeftovers(() => forward.apply(this, args));
+      Object.defineProperty(this, "forward", { value: released, writable: true, enumerable: false });
+    }
+  }
 
   /** Every parameter of this module and its submodules, named by path ("blocks.0.attn.c_q.weight"). */
   namedParameters(prefix = ""): [string, Tensor][] {

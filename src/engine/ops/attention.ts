@@ -31,6 +31,7 @@ const attentionOp = defineOp<AttentionAttrs>({
       B, T, H, D, window, scale);
     return [dq, dk, dv];
   },
+  keeps: ({ saved, outputs }) => [...saved, ...outputs],
 });
 
 /**

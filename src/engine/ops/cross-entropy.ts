@@ -31,6 +31,7 @@ const crossEntropyOp = defineOp<CrossEntropyAttrs>({
       dx.storage.id, 0, rows, V, ignoreIndex, softcap);
     return [dx, null];
   },
+  keeps: ({ saved }) => saved,
 });
 
 export interface CrossEntropyOptions {

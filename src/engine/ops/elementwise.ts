@@ -24,17 +24,30 @@ function binaryForward(name: BinaryName, a: Tensor, b: Tensor, out?: Tensor): Te
   return o;
 }
 
-function defineBinary(name: BinaryName, backward?: OpDef<null>["backward"]): OpDef<null> {
-  return defineOp<null>({ name, forward: ([a, b]) => ({ outputs: [binaryForward(name, a, b)] }), backward });
+function defineBinary(name: BinaryName, grads?: Pick<OpDef<null>, "backward" | "keeps">): OpDef<null> {
+  return defineOp<null>({ name, forward: ([a, b]) => ({ outputs: [binaryForward(name, a, b)] }), ...grads });
 }
 
-const addOp = defineBinary("add", ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!, b.shape)]);
-const subOp = defineBinary("sub", ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!.neg(), b.shape)]);
-const mulOp = defineBinary("mul", ({ inputs: [a, b] }, [g]) => [sumToShape(g!.mul(b), a.shape), sumToShape(g!.mul(a), b.shape)]);
-const divOp = defineBinary("div", ({ inputs: [a, b] }, [g]) => [
-  sumToShape(g!.div(b), a.shape),
-  sumToShape(g!.mul(a).div(b.square()).neg(), b.shape),
-]);
+const readsNothing = () => [];
+/** A gradient for `t` only where one can flow, so backward reads only what that takes. */
+const gradFor = (t: Tensor, grad: () => Tensor): Tensor | null => (t.requiresGrad ? sumToShape(grad(), t.shape) : null);
+
+const addOp = defineBinary("add", {
+  backward: ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!, b.shape)],
+  keeps: readsNothing,
+});
+const subOp = defineBinary("sub", {
+  backward: ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!.neg(), b.shape)],
+  keeps: readsNothing,
+});
+const mulOp = defineBinary("mul", {
+  backward: ({ inputs: [a, b] }, [g]) => [gradFor(a, () => g!.mul(b)), gradFor(b, () => g!.mul(a))],
+  keeps: ({ inputs: [a, b] }) => [b.requiresGrad ? a : null, a.requiresGrad ? b : null],
+});
+const divOp = defineBinary("div", {
+  backward: ({ inputs: [a, b] }, [g]) => [gradFor(a, () => g!.div(b)), gradFor(b, () => g!.mul(a).div(b.square()).neg())],
+  keeps: ({ inputs: [a, b] }) => [b.requiresGrad ? a : null, b],
+});
 const maximumOp = defineBinary("maximum");
 
 function checkBinary(name: string, a: Tensor, b: Tensor): void {
@@ -58,8 +71,19 @@ const UNARY = {
 } as const;
 type UnaryName = keyof typeof UNARY;
 
-function defineUnary(name: UnaryName, differentiable = true): OpDef<{ s: number }> {
+/** What each derivative in native/common/unary-math.h reads: the input x, the output y, or neither. */
+const DERIVATIVE_READS: Record<UnaryName, { x: boolean; y: boolean } | null> = {
+  neg: { x: false, y: false }, relu: { x: true, y: false }, square: { x: true, y: false }, tanh: { x: false, y: true },
+  sigmoid: { x: false, y: true }, rsqrt: { x: true, y: true }, exp: { x: false, y: true }, log: { x: true, y: false },
+  sqrt: { x: false, y: true }, abs: { x: true, y: false }, add_scalar: { x: false, y: false }, mul_scalar: { x: false, y: false },
+  pow_scalar: { x: true, y: false }, relu_square: { x: true, y: false }, softcap: { x: false, y: true }, sign: null, step: null,
+};
+// Cheap enough to compute again in backward rather than keep (its output is the MLP's widest tensor).
+const RECOMPUTED: ReadonlySet<UnaryName> = new Set(["relu_square"]);
+
+function defineUnary(name: UnaryName): OpDef<{ s: number }> {
   const code = UNARY[name];
+  const reads = DERIVATIVE_READS[name];
   return defineOp<{ s: number }>({
     name,
     forward: ([x], { s }) => {
@@ -68,20 +92,22 @@ function defineUnary(name: UnaryName, differentiable = true): OpDef<{ s: number 
       native.unary(code, src.storage.id, src.offset, out.storage.id, 0, x.numel, s);
       return { outputs: [out], saved: [src] };
     },
-    backward: differentiable
-      ? ({ saved: [x], outputs: [y], attrs: { s } }, [g]) => {
+    backward: reads
+      ? ({ saved: [src], outputs: [out], attrs: { s } }, [g]) => {
           const gc = g!.contiguous();
-          const dx = Tensor.empty(x.shape, x.dtype, x.device);
-          native.unaryBackward(code, x.storage.id, x.offset, y.storage.id, y.offset, gc.storage.id, gc.offset, dx.storage.id, 0, x.numel, s);
+          // An operand the derivative does not read may be released: the kernel gets g in its place.
+          const x = reads.x ? src : gc, y = reads.y ? out : gc;
+          const dx = Tensor.empty(src.shape, src.dtype, src.device);
+          native.unaryBackward(code, x.storage.id, x.offset, y.storage.id, y.offset, gc.storage.id, gc.offset, dx.storage.id, 0, src.numel, s);
           return [dx];
         }
       : undefined,
+    keeps: ({ saved: [src], outputs: [out] }) => [reads?.x ? src : null, reads?.y ? out : null],
+    recompute: RECOMPUTED.has(name),
   });
 }
 
-const unaryOps = Object.fromEntries(
-  (Object.keys(UNARY) as UnaryName[]).map((n) => [n, defineUnary(n, n !== "sign" && n !== "step")]),
-) as Record<UnaryName, OpDef<{ s: number }>>;
+const unaryOps = Object.fromEntries((Object.keys(UNARY) as UnaryName[]).map((n) => [n, defineUnary(n)])) as Record<UnaryName, OpDef<{ s: number }>>;
 
 function unary(name: UnaryName, x: Tensor, s = 0): Tensor {
   if (!isFloat(x.dtype)) throw opError(name, `expected a floating-point tensor, got ${x.dtype}`, [x]);

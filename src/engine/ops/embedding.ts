@@ -20,6 +20,7 @@ const embeddingOp = defineOp<null>({
     native.embeddingBackward(gw.storage.id, 0, ids.storage.id, ids.offset, gc.storage.id, gc.offset, ids.numel, V, D);
     return [gw, null];
   },
+  keeps: ({ saved }) => saved,
 });
 
 /** weight[idx]: idx is an i32 tensor of any shape; the result has shape (...idx, dim). */

@@ -55,12 +55,14 @@ const matmulOp = defineOp<null>({
     return { outputs: [out] };
   },
   backward: ({ inputs: [a, b] }, [g]) => {
-    const ga = matmul(g!, b.transpose(-2, -1));
+    const ga = a.requiresGrad ? matmul(g!, b.transpose(-2, -1)) : null;
+    if (!b.requiresGrad) return [ga, null];
     const gb = b.ndim === 2 && a.ndim > 2
       ? matmul(a.reshape(-1, a.shape[a.ndim - 1]).transpose(0, 1), g!.reshape(-1, g!.shape[g!.ndim - 1]))
       : matmul(a.transpose(-2, -1), g!);
     return [ga, gb];
   },
+  keeps: ({ inputs: [a, b] }) => [b.requiresGrad ? a : null, a.requiresGrad ? b : null],
 });
 
 /**

@@ -26,6 +26,7 @@ const sumOp = defineOp<{ dims: number[]; keepdim: boolean }>({
     const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
     return [g!.reshape(...kept).expand(...x.shape)];
   },
+  keeps: () => [],
 });
 
 function resolveDims(x: Tensor, dim: number | number[] | undefined, op: string): number[] {

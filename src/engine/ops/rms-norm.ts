@@ -21,6 +21,8 @@ const rmsNormOp = defineOp<{ eps: number }>({
     native.rmsNormBackward(x.storage.id, x.offset, rstd.storage.id, 0, gc.storage.id, gc.offset, dx.storage.id, 0, rows, dim);
     return [dx];
   },
+  keeps: ({ saved }) => saved,
+  recompute: true,
 });
 
 /** x / sqrt(mean(x^2, -1) + eps); eps defaults to the dtype's machine epsilon, as in torch. */

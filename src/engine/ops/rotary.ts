@@ -17,6 +17,7 @@ const rotaryOp = defineOp<null>({
   forward: ([x, cos, sin]) => ({ outputs: [rotate(x, cos, sin, 1)] }),
   // The rotation is orthogonal, so its gradient is the inverse rotation.
   backward: ({ inputs: [, cos, sin] }, [g]) => [rotate(g!, cos, sin, -1), null, null],
+  keeps: ({ inputs: [, cos, sin] }) => [cos, sin],
 });
 
 /** y1 = x1 cos + x2 sin, y2 = -x1 sin + x2 cos over the two halves of the head dim. */

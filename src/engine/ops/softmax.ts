@@ -21,6 +21,7 @@ function defineSoftmax(name: string, log: boolean) {
       native.softmaxBackward(y.storage.id, y.offset, gc.storage.id, gc.offset, dx.storage.id, 0, y.numel / dim, dim, log);
       return [dx];
     },
+    keeps: ({ outputs }) => outputs,
   });
 }
 

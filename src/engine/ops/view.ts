@@ -22,12 +22,16 @@ const contiguousOp = defineOp<null>({
   name: "contiguous",
   forward: ([x]) => ({ outputs: [materialize(x)] }),
   backward: (_ctx, [g]) => [g],
+  keeps: () => [],
+  recompute: true,
 });
 
 const castOp = defineOp<{ dtype: DType }>({
   name: "cast",
   forward: ([x], { dtype }) => ({ outputs: [materialize(x, dtype)] }),
   backward: ({ inputs: [x] }, [g]) => [g!.to(x.dtype)],
+  keeps: () => [],
+  recompute: true,
 });
 
 const reshapeOp = defineOp<{ shape: number[] }>({
@@ -37,6 +41,7 @@ const reshapeOp = defineOp<{ shape: number[] }>({
     return { outputs: [viewOf(src, shape, contiguousStrides(shape))] };
   },
   backward: ({ inputs: [x] }, [g]) => [g!.reshape(...x.shape)],
+  keeps: () => [],
 });
 
 const permuteOp = defineOp<{ dims: number[] }>({
@@ -49,6 +54,7 @@ const permuteOp = defineOp<{ dims: number[] }>({
     dims.forEach((d, i) => (inverse[d] = i));
     return [g!.permute(...inverse)];
   },
+  keeps: () => [],
 });
 
 const sliceOp = defineOp<{ dim: number; start: number; end: number }>({
@@ -63,6 +69,7 @@ const sliceOp = defineOp<{ dim: number; start: number; end: number }>({
     copyInto(gx.slice(dim, start, end), g!);
     return [gx];
   },
+  keeps: () => [],
 });
 
 const expandOp = defineOp<{ shape: number[] }>({
@@ -76,6 +83,7 @@ const expandOp = defineOp<{ shape: number[] }>({
     return { outputs: [viewOf(x, shape, strides)] };
   },
   backward: ({ inputs: [x] }, [g]) => [sumToShape(g!, x.shape)],
+  keeps: () => [],
 });
 
 const concatOp = defineOp<{ dim: number }>({
@@ -95,6 +103,7 @@ const concatOp = defineOp<{ dim: number }>({
     let at = 0;
     return inputs.map((t) => g!.slice(dim, at, (at += t.shape[dim])));
   },
+  keeps: () => [],
 });
 
 export function contiguous(x: Tensor): Tensor {

@@ -102,7 +102,9 @@ class Block extends nn.Module {
     this.mlp = new MLP(config, device);
   }
 
-  forward(x: Tensor, ve: Tensor | null, cos: Tensor, sin: Tensor, window: number): Tensor {
+  /** residLambda and x0Lambda: this layer's learned mix of the residual stream and the first embedding. */
+  forward(x: Tensor, x0: Tensor, residLambda: Tensor, x0Lambda: Tensor, ve: Tensor | null, cos: Tensor, sin: Tensor, window: number): Tensor {
+    x = x.mul(residLambda).add(x0.mul(x0Lambda));
     x = x.add(this.attn.forward(F.rmsNorm(x), ve, cos, sin, window));
     return x.add(this.mlp.forward(F.rmsNorm(x)));
   }
@@ -168,10 +170,10 @@ class GPT extends nn.Module {
     const cos = this.cos.slice(0, 0, T), sin = this.sin.slice(0, 0, T);
     let x = F.rmsNorm(this.wte.forward(idx));
     const x0 = x;
+    // Each block call mixes in x0 itself: a module call hands back its temporaries when it returns.
     this.h.forEach((block, i) => {
-      x = x.mul(this.resid_lambdas.slice(0, i, i + 1)).add(x0.mul(this.x0_lambdas.slice(0, i, i + 1)));
       const ve = this.value_embeds[i]?.forward(idx) ?? null;
-      x = block.forward(x, ve, cos, sin, this.windows[i]);
+      x = block.forward(x, x0, this.resid_lambdas.slice(0, i, i + 1), this.x0_lambdas.slice(0, i, i + 1), ve, cos, sin, this.windows[i]);
     });
     x = F.rmsNorm(x);
     const logits = this.lm_head.forward(x);

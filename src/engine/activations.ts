@@ -60,7 +60,11 @@ function pin(s: Storage, pins: Storage[]): void {
 function remake(s: Storage): void {
   const node = s.madeBy!;
   const inputs = node.inputs.map((t) => t.storage);
-  for (const input of inputs) if (!input.alive) remake(input);
+  for (const input of inputs) {
+    if (input.alive) continue;
+    if (!input.remakable) throw new Error(`backward: cannot compute ${node.op.name} again: an input of it was released (was the arena reset?)`);
+    remake(input);
+  }
   const [fresh, scratch] = trackAllocations(() => rerun(node));
   const adopted = new Set<Storage>();
   const pairs = [...zip(node.outputs, fresh.outputs), ...zip(node.saved, fresh.saved ?? [])];

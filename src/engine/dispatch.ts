@@ -81,9 +81,11 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   depth++;
   let result: { outputs: Tensor[]; saved?: Tensor[] };
-  let made: Storage[];
+  let made: Storage[] = [];
   try {
-    [result, made] = trackAllocations(() => noGrad(() => op.forward(inputs, attrs)));
+    const run = () => noGrad(() => op.forward(inputs, attrs));
+    if (record) [result, made] = trackAllocations(run);
+    else result = run();
   } finally {
     depth--;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as E from "../../../src/engine/index.ts";
+import { native } from "../../../src/engine/native.ts";
 import { gradcheck, rand64, t64 } from "../gradcheck.ts";
 
 const { F } = E;
@@ -14,6 +15,40 @@ describe("embedding", () => {
     const wv = w.toArray(), ov = out.toArray();
     [4, 0, 4, 2].forEach((r, i) => [0, 1, 2].forEach((j) => expect(ov[i * 3 + j]).toBe(wv[r * 3 + j])));
     gradcheck((weight) => F.embedding(idx, weight), [w]);
+  });
+
+  describe("backward into a bf16 table", () => {
+    // 4000 of the 5000 positions are token 3; dim 70 leaves a partial column block.
+    const n = 5000, vocab = 9, dim = 70;
+    const indices = E.tensor(Array.from({ length: n }, (_, i) => (i % 5 === 0 ? (i * 7) % vocab : 3)), [n], { dtype: "i32" });
+    E.manualSeed(16);
+    const grad = E.persistent(() => E.randn([n, dim]).mul(0.01));
+
+    function backward(idx = indices): E.Tensor {
+      const table = E.ones([vocab, dim], { dtype: "bf16" });
+      native.embeddingBackward(table.storage.id, 0, idx.storage.id, 0, grad.storage.id, 0, n, vocab, dim);
+      return table;
+    }
+
+    it("rounds each token's sum once, however often the token occurs", () => {
+      const exact = new Float64Array(vocab * dim).fill(1), g = grad.toArray(), idx = indices.toArray();
+      for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) exact[idx[i] * dim + j] += g[i * dim + j];
+      // One rounding to bf16 moves a value by at most half its ulp (1e-5 for the f32 sums); rounding per add drifts further.
+      const halfUlp = (x: number) => 2 ** (Math.floor(Math.log2(Math.abs(x))) - 8);
+      backward().toArray().forEach((v, e) => expect(Math.abs(v - exact[e])).toBeLessThanOrEqual(halfUlp(exact[e]) + 1e-5));
+    });
+
+    it("gives the same bits on every run", () => {
+      expect(Array.from(backward().toArray())).toEqual(Array.from(backward().toArray()));
+    });
+
+    it("refuses a bad index before writing anything", () => {
+      const bad = E.tensor(Array.from({ length: n }, (_, i) => (i === 1 ? 99 : 0)), [n], { dtype: "i32" });
+      const table = E.ones([vocab, dim], { dtype: "bf16" });
+      expect(() => native.embeddingBackward(table.storage.id, 0, bad.storage.id, 0, grad.storage.id, 0, n, vocab, dim))
+        .toThrow("embedding backward: index 99 at position 1 is out of range [0, 9)");
+      expect(Array.from(table.toArray()).every((v) => v === 1)).toBe(true);
+    });
   });
 });
 

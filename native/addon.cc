@@ -295,17 +295,17 @@ Napi::Value rmsNormForward(const Napi::CallbackInfo& info) {
 
 Napi::Value rmsNormBackward(const Napi::CallbackInfo& info) {
   Args a(info, "rms_norm backward");
-  Pending x = pending(a, "x"), rstd = pending(a, "rstd"), g = pending(a, "grad"), dx = pending(a, "dx");
+  Pending y = pending(a, "y"), rstd = pending(a, "rstd"), g = pending(a, "grad"), dx = pending(a, "dx");
   RmsNormBackwardArgs r{};
   r.rows = a.size(); r.dim = a.size();
-  r.x = resolve("rms_norm backward", x, r.rows * r.dim);
+  r.y = resolve("rms_norm backward", y, r.rows * r.dim);
   r.rstd = resolve("rms_norm backward", rstd, r.rows);
   r.g = resolve("rms_norm backward", g, r.rows * r.dim);
   r.dx = resolve("rms_norm backward", dx, r.rows * r.dim);
-  expectFloat("rms_norm backward", r.x);
-  expectSame("rms_norm backward", r.x, r.g, "grad");
-  expectSame("rms_norm backward", r.x, r.dx, "dx");
-  expectDtype("rms_norm backward", "rstd", r.rstd, statDtype(r.x.dtype));
+  expectFloat("rms_norm backward", r.y);
+  expectSame("rms_norm backward", r.y, r.g, "grad");
+  expectSame("rms_norm backward", r.y, r.dx, "dx");
+  expectDtype("rms_norm backward", "rstd", r.rstd, statDtype(r.y.dtype));
   a.backend().rmsNormBackward(r);
   return info.Env().Undefined();
 }

@@ -49,9 +49,10 @@ struct MatmulArgs { Buf a, b, c; int64_t batch, M, N, K; bool transA, transB; do
 // out[i, :] = weight[idx[i], :]; backward: gradWeight[idx[i], :] += g[i, :].
 struct EmbeddingArgs { Buf weight, idx, out; int64_t n, vocab, dim; };
 
-// y = x * rstd, rstd = 1/sqrt(mean(x^2) + eps) per row of `dim`.
+// y = x * rstd, rstd = 1/sqrt(mean(x^2) + eps) per row of `dim`. Backward reads the output y,
+// not x: dx = rstd * (g - y * mean(g * y)), so the input need not be kept.
 struct RmsNormArgs { Buf x, out, rstd; int64_t rows, dim; double eps; };
-struct RmsNormBackwardArgs { Buf x, rstd, g, dx; int64_t rows, dim; };
+struct RmsNormBackwardArgs { Buf y, rstd, g, dx; int64_t rows, dim; };
 
 // x: (B, T, H, D); cos/sin: (T, D/2). y1 = x1 cos + sign x2 sin; y2 = -sign x1 sin + x2 cos.
 struct RotaryArgs { Buf x, cos, sin, out; int64_t B, T, H, D; double sign; };
@@ -67,6 +68,7 @@ struct SoftmaxBackwardArgs { Buf y, g, dx; int64_t rows, dim; bool log; };
 // loss[r] = lse(z[r]) - z[r, t[r]], z = softcap ? softcap*tanh(logits/softcap) : logits;
 // rows with t[r] == ignoreIndex give loss 0; count[0] = number of counted rows (f32).
 struct CrossEntropyArgs { Buf logits, targets, loss, lse, count; int64_t rows, vocab, ignoreIndex; double softcap; };
+// dlogits may be logits itself: each element is read before it is written, by the same thread.
 struct CrossEntropyBackwardArgs { Buf logits, targets, lse, gloss, dlogits; int64_t rows, vocab, ignoreIndex; double softcap; };
 
 // Fused AdamW on fp32 master params (p may be bf16 storage; m, v are f32).

@@ -47,7 +47,8 @@ AR_HD inline A unaryDerivative(UnaryOp op, A x, A y, A s) {
     case UnaryOp::AddScalar: return A(1);
     case UnaryOp::MulScalar: return s;
     case UnaryOp::PowScalar: return s * pow(x, s - A(1));
-    case UnaryOp::ReluSquare: return x > A(0) ? A(2) * x : A(0);
+    // From the output, 2 relu(x) = 2 sqrt(y), so backward need not keep the input (the MLP's widest tensor).
+    case UnaryOp::ReluSquare: return A(2) * sqrt(y);
     case UnaryOp::Softcap: { A t = y / s; return A(1) - t * t; }
     case UnaryOp::Sign:
     case UnaryOp::Step: return A(0);

@@ -24,22 +24,21 @@ void rmsNormForward(const RmsNormArgs& a) {
   });
 }
 
-// dx = rstd * (g - y * mean(g * y)), y = x * rstd.
 void rmsNormBackward(const RmsNormBackwardArgs& a) {
-  dispatchFloat(a.x.dtype, "rms_norm backward", [&](auto tag) {
+  dispatchFloat(a.y.dtype, "rms_norm backward", [&](auto tag) {
     using T = decltype(tag);
     using A = typename Scalar<T>::Acc;
-    const T *x = as<T>(a.x), *g = as<T>(a.g);
+    const T *y = as<T>(a.y), *g = as<T>(a.g);
     const A* rstd = as<A>(a.rstd);
     T* dx = as<T>(a.dx);
     parallelFor(a.rows, a.dim, [&](int64_t r) {
       const int64_t base = r * a.dim;
       const A s = rstd[r];
       double dot = 0;
-      for (int64_t j = 0; j < a.dim; ++j) dot += double(Scalar<T>::load(g, base + j)) * double(Scalar<T>::load(x, base + j));
-      const A c = A(dot / double(a.dim)) * s * s;
+      for (int64_t j = 0; j < a.dim; ++j) dot += double(Scalar<T>::load(g, base + j)) * double(Scalar<T>::load(y, base + j));
+      const A c = A(dot / double(a.dim));
       for (int64_t j = 0; j < a.dim; ++j)
-        Scalar<T>::store(dx, base + j, s * (Scalar<T>::load(g, base + j) - Scalar<T>::load(x, base + j) * c));
+        Scalar<T>::store(dx, base + j, s * (Scalar<T>::load(g, base + j) - Scalar<T>::load(y, base + j) * c));
     });
   });
 }

@@ -1,7 +1,7 @@
 /** Reverse-mode autograd: grad mode, the tape node, and backward(). */
 import type { Tensor } from "./tensor.ts";
 import type { OpDef } from "./dispatch.ts";
-import { materializeKept, unref } from "./activations.ts";
+import { unref } from "./activations.ts";
 import { trackAllocations, type Storage } from "./memory.ts";
 
 let gradEnabled = true;
@@ -71,7 +71,6 @@ export function runBackward(root: Tensor, grad: Tensor): void {
         throw new Error(`backward: ${node.op.name} needs tensors that the first backward through this graph released; run the forward pass again`);
       }
       for (const o of node.outputs) grads.delete(o);
-      materializeKept(node);
       const [inGrads, scope] = trackAllocations(() =>
         node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads));
       for (const s of scope) created.add(s);

@@ -3,7 +3,7 @@
  * backward, so a forward pass can be recorded on the tape and traced to a data-only graph.
  */
 import { isGradEnabled, noGrad, type Node } from "./autograd.ts";
-import { trackAllocations, type Storage } from "./memory.ts";
+import type { Storage } from "./memory.ts";
 import { formatShape } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 
@@ -25,8 +25,6 @@ export interface OpDef<A = any> {
    * holds them. Without it, backward may read every input, output and saved tensor.
    */
   keeps?(ctx: OpContext<A>): (Tensor | null)[];
-  /** Cheap and deterministic: a dropped output can be computed again from the inputs. */
-  recompute?: boolean;
 }
 
 /** Receives every op application while a trace is active. */
@@ -81,11 +79,8 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   depth++;
   let result: { outputs: Tensor[]; saved?: Tensor[] };
-  let made: Storage[] = [];
   try {
-    const run = () => noGrad(() => op.forward(inputs, attrs));
-    if (record) [result, made] = trackAllocations(run);
-    else result = run();
+    result = noGrad(() => op.forward(inputs, attrs));
   } finally {
     depth--;
   }
@@ -98,7 +93,6 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
     }
     const node: Node = { op: op as OpDef, inputs, outputs, attrs, saved, kept: [...kept], done: false };
     for (const s of kept) s.tapeRefs++;
-    for (const s of made) s.madeBy = node;
     for (const o of outputs) {
       o.requiresGrad = true;
       o.gradFn = node;
@@ -106,14 +100,4 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   }
   if (traceHook && depth === 0) traceHook(op.name, inputs, attrs, outputs);
   return outputs;
-}
-
-/** Runs a recorded node's forward again (untraced, off the tape), to remake dropped outputs. */
-export function rerun(node: Node): { outputs: Tensor[]; saved?: Tensor[] } {
-  depth++;
-  try {
-    return noGrad(() => node.op.forward(node.inputs, node.attrs));
-  } finally {
-    depth--;
-  }
 }

@@ -5,7 +5,6 @@
  */
 import { native } from "./native.ts";
 import { DTYPE_ID, type DType, type Device } from "./dtype.ts";
-import type { Node } from "./autograd.ts";
 
 /** A native allocation. `generation` is null for persistent storage. */
 export class Storage {
@@ -14,15 +13,9 @@ export class Storage {
   tapeRefs = 0;
   /** Set when the module call that made it has returned without handing it on: only the tape may need it. */
   orphan = false;
-  /** The recorded tape node whose forward allocated it. */
-  madeBy: Node | null = null;
-  /** Dropped while the tape may need it: `madeBy` makes it again (see activations.ts). */
-  remakable = false;
-  /** Storages held (their tapeRefs raised) until this one is made again from its recipe. */
-  pins: Storage[] = [];
 
   constructor(
-    public id: number,
+    readonly id: number,
     readonly device: Device,
     readonly dtype: DType,
     readonly numel: number,
@@ -47,16 +40,6 @@ export class Storage {
     native.free(this.id);
     this.freed = true;
   }
-
-  /** Takes over `fresh`'s memory (same size, same step), so every view of this storage works again. */
-  adopt(fresh: Storage): void {
-    if (fresh.numel !== this.numel || fresh.dtype !== this.dtype || fresh.generation !== this.generation || !fresh.alive) {
-      throw new Error(`adopt: storage #${fresh.id} cannot stand in for #${this.id}`);
-    }
-    this.id = fresh.id;
-    this.freed = false;
-    fresh.freed = true;
-  }
 }
 
 let arenaGeneration = 0;
@@ -64,19 +47,13 @@ let persistentDepth = 0;
 let allocationLog: Storage[] | null = null;
 
 /** Runs `fn` and returns, with its result, every storage allocated while it ran. */
-export function trackAllocations<T>(fn: () => T): [T, Storage[]] {
+export function trackAllocations<T>(fn: () => T, log: Storage[] = []): [T, Storage[]] {
   const outer = allocationLog;
-  const log: Storage[] = [];
   try {
     return [logAllocationsTo(log, fn), log];
   } finally {
     outer?.push(...log);
   }
-}
-
-/** The log that allocations go to now (null outside trackAllocations). */
-export function currentAllocationLog(): Storage[] | null {
-  return allocationLog;
 }
 
 /** Runs `fn` with its allocations logged to `log` alone. */
@@ -96,6 +73,11 @@ export function allocate(device: Device, dtype: DType, numel: number, persistent
   const storage = new Storage(id, device, dtype, numel, persistent ? null : arenaGeneration);
   allocationLog?.push(storage);
   return storage;
+}
+
+/** Logs `s` as if allocated now (a storage handed from the forward pass to backward). */
+export function noteAllocated(s: Storage): void {
+  allocationLog?.push(s);
 }
 
 /** Runs `fn` with every allocation in it persistent (model construction, optimizer state). */

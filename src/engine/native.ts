@@ -31,7 +31,7 @@ export interface NativeAddon {
   embeddingForward(w: Id, wOff: number, idx: Id, idxOff: number, out: Id, outOff: number, n: number, vocab: number, dim: number): void;
   embeddingBackward(gw: Id, gwOff: number, idx: Id, idxOff: number, g: Id, gOff: number, n: number, vocab: number, dim: number): void;
   rmsNormForward(x: Id, xOff: number, out: Id, outOff: number, rstd: Id, rstdOff: number, rows: number, dim: number, eps: number): void;
-  rmsNormBackward(x: Id, xOff: number, rstd: Id, rstdOff: number, g: Id, gOff: number, dx: Id, dxOff: number, rows: number, dim: number): void;
+  rmsNormBackward(y: Id, yOff: number, rstd: Id, rstdOff: number, g: Id, gOff: number, dx: Id, dxOff: number, rows: number, dim: number): void;
   rotary(x: Id, xOff: number, cos: Id, cosOff: number, sin: Id, sinOff: number, out: Id, outOff: number, B: number, T: number, H: number, D: number, sign: number): void;
   attentionForward(q: Id, qOff: number, k: Id, kOff: number, v: Id, vOff: number, out: Id, outOff: number, lse: Id, lseOff: number,
     B: number, T: number, H: number, D: number, window: number, scale: number): void;

@@ -1,4 +1,5 @@
 /** Cross-entropy over the last dim with ignore_index and an optional fused logit softcap. */
+import { takeForGradient } from "../activations.ts";
 import { apply, defineOp, opError } from "../dispatch.ts";
 import { statDtype } from "../dtype.ts";
 import { native } from "../native.ts";
@@ -26,7 +27,7 @@ const crossEntropyOp = defineOp<CrossEntropyAttrs>({
   backward: ({ saved: [x, t, lse], attrs: { ignoreIndex, softcap } }, [g]) => {
     const V = x.shape[x.ndim - 1], rows = x.numel / V;
     const gl = g!.contiguous();
-    const dx = Tensor.empty(x.shape, x.dtype, x.device);
+    const dx = takeForGradient(x) ?? Tensor.empty(x.shape, x.dtype, x.device);
     native.crossEntropyBackward(x.storage.id, x.offset, t.storage.id, t.offset, lse.storage.id, 0, gl.storage.id, gl.offset,
       dx.storage.id, 0, rows, V, ignoreIndex, softcap);
     return [dx, null];

@@ -76,10 +76,8 @@ const DERIVATIVE_READS: Record<UnaryName, { x: boolean; y: boolean } | null> = {
   neg: { x: false, y: false }, relu: { x: true, y: false }, square: { x: true, y: false }, tanh: { x: false, y: true },
   sigmoid: { x: false, y: true }, rsqrt: { x: true, y: true }, exp: { x: false, y: true }, log: { x: true, y: false },
   sqrt: { x: false, y: true }, abs: { x: true, y: false }, add_scalar: { x: false, y: false }, mul_scalar: { x: false, y: false },
-  pow_scalar: { x: true, y: false }, relu_square: { x: true, y: false }, softcap: { x: false, y: true }, sign: null, step: null,
+  pow_scalar: { x: true, y: false }, relu_square: { x: false, y: true }, softcap: { x: false, y: true }, sign: null, step: null,
 };
-// Cheap enough to compute again in backward rather than keep (its output is the MLP's widest tensor).
-const RECOMPUTED: ReadonlySet<UnaryName> = new Set(["relu_square"]);
 
 function defineUnary(name: UnaryName): OpDef<{ s: number }> {
   const code = UNARY[name];
@@ -103,7 +101,6 @@ function defineUnary(name: UnaryName): OpDef<{ s: number }> {
         }
       : undefined,
     keeps: ({ saved: [src], outputs: [out] }) => [reads?.x ? src : null, reads?.y ? out : null],
-    recompute: RECOMPUTED.has(name),
   });
 }
 

@@ -12,17 +12,17 @@ const rmsNormOp = defineOp<{ eps: number }>({
     const out = Tensor.empty(x.shape, x.dtype, x.device);
     const rstd = Tensor.empty([rows], statDtype(x.dtype), x.device);
     native.rmsNormForward(x.storage.id, x.offset, out.storage.id, 0, rstd.storage.id, 0, rows, dim, eps);
-    return { outputs: [out], saved: [x, rstd] };
+    return { outputs: [out], saved: [rstd] };
   },
-  backward: ({ saved: [x, rstd] }, [g]) => {
-    const dim = x.shape[x.ndim - 1], rows = x.numel / dim;
+  // From the output (dx = rstd (g - y mean(g y))), so the input need not be kept.
+  backward: ({ outputs: [y], saved: [rstd] }, [g]) => {
+    const dim = y.shape[y.ndim - 1], rows = y.numel / dim;
     const gc = g!.contiguous();
-    const dx = Tensor.empty(x.shape, x.dtype, x.device);
-    native.rmsNormBackward(x.storage.id, x.offset, rstd.storage.id, 0, gc.storage.id, gc.offset, dx.storage.id, 0, rows, dim);
+    const dx = Tensor.empty(y.shape, y.dtype, y.device);
+    native.rmsNormBackward(y.storage.id, y.offset, rstd.storage.id, 0, gc.storage.id, gc.offset, dx.storage.id, 0, rows, dim);
     return [dx];
   },
-  keeps: ({ saved }) => saved,
-  recompute: true,
+  keeps: ({ outputs, saved }) => [...outputs, ...saved],
 });
 
 /** x / sqrt(mean(x^2, -1) + eps); eps defaults to the dtype's machine epsilon, as in torch. */

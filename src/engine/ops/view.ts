@@ -1,4 +1,5 @@
 /** Views (reshape, transpose, permute, slice, expand), copies, casts and concatenation. */
+import { castOnce } from "../autocast.ts";
 import { apply, defineOp, opError } from "../dispatch.ts";
 import type { DType } from "../dtype.ts";
 import { native } from "../native.ts";
@@ -23,7 +24,6 @@ const contiguousOp = defineOp<null>({
   forward: ([x]) => ({ outputs: [materialize(x)] }),
   backward: (_ctx, [g]) => [g],
   keeps: () => [],
-  recompute: true,
 });
 
 const castOp = defineOp<{ dtype: DType }>({
@@ -31,7 +31,6 @@ const castOp = defineOp<{ dtype: DType }>({
   forward: ([x], { dtype }) => ({ outputs: [materialize(x, dtype)] }),
   backward: ({ inputs: [x] }, [g]) => [g!.to(x.dtype)],
   keeps: () => [],
-  recompute: true,
 });
 
 const reshapeOp = defineOp<{ shape: number[] }>({
@@ -111,7 +110,7 @@ export function contiguous(x: Tensor): Tensor {
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
-  return apply(castOp, [x], { dtype })[0];
+  return castOnce(x, dtype, () => apply(castOp, [x], { dtype })[0]);
 }
 
 /** Reshape with at most one -1; copies only when the input is not contiguous. */

@@ -9,7 +9,7 @@ import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
 import { renderExperimentBody } from "./experiment-body.ts";
 import { LABELS, outcomeLabel } from "./labels.ts";
-import type { Octokit, RepoRef } from "./octokit.ts";
+import { statusOf, type Octokit, type RepoRef } from "./octokit.ts";
 import { snapshotOf, type RepoStore } from "./repo-store.ts";
 
 /** What a GitHub forge works with during one event. */
@@ -27,8 +27,6 @@ export interface GitHubForgeContext {
 }
 
 const short = (sha: string) => sha.slice(0, 7);
-/** The HTTP status of a failed request, if it is one. */
-const statusOf = (error: unknown) => (error as { status?: unknown })?.status;
 const withSeed = (message: string, seed: number) => `${message}\n\n${SEED_TRAILER}: ${seed}`;
 
 /**

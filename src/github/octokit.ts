@@ -8,3 +8,6 @@ export interface RepoRef {
   owner: string;
   repo: string;
 }
+
+/** The HTTP status of a failed request, if it is one. */
+export const statusOf = (error: unknown) => (error as { status?: unknown })?.status;

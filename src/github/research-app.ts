@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, Probot } from "probot";
 import { AgentError, type Agent } from "../research/agent.ts";
 import { latestMeasurement, measurementFromResult, type Measurement } from "../research/experiment.ts";
@@ -16,6 +19,7 @@ import type { Octokit, RepoRef } from "./octokit.ts";
 import { parseCommand, type Command } from "./parse-command.ts";
 import { readResultArtifact } from "./read-result-artifact.ts";
 import { CHECK_NAME, renderCheck } from "./render-check.ts";
+import { RepoLock } from "./repo-lock.ts";
 import { RepoStore, snapshotOf } from "./repo-store.ts";
 
 /** The workflow that trains experiments on the GPU runner. */
@@ -27,6 +31,10 @@ export const CONFIG_FILE = "autoresearch.yml";
 /** A dashboard change that only moves runs in flight waits this long, to save requests. */
 const DASHBOARD_REFRESH_MS = 10 * 60_000;
 
+/** A webhook waits this long at first for a lock another app process holds; each wait doubles, up to a minute. */
+const LOCK_RETRY_MS = 2_000;
+const LOCK_RETRY_MAX_MS = 60_000;
+
 /** The dashboard without its in-flight section: what must reach people at once. */
 const settled = (body: string) => body.replace(/## In flight[\s\S]*?\n## /, "## ");
 
@@ -36,8 +44,10 @@ export interface ResearchAppOptions {
   agent?: (config: ResearchConfig) => Agent;
   /** Project root to type-check proposals against (its `prepare.ts` and engine); null skips the type-check. */
   root?: string | null;
-  /** The clock, for the research hours and budgets. */
+  /** The clock, for the research hours, budgets and the lock's times. */
   now?: () => Date;
+  /** Waits between tries of a lock another process holds; by default a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Where one event applies: a repository, its client and how to read its config. */
@@ -104,8 +114,9 @@ function nextStep(action: Action | undefined, branch: string, held: boolean): st
 
 /**
  * The GitHub App: turns webhooks into steps of the research loop. Each repository is
- * handled one event at a time; every handler rebuilds what it needs from GitHub (with an
- * incremental cache) and is idempotent, so redeliveries and restarts are safe.
+ * handled one event at a time, in this process (a chain of promises) and across processes
+ * (a {@link RepoLock} in GitHub); every handler rebuilds what it needs from GitHub (with an
+ * incremental cache) and is idempotent, so redeliveries, restarts and replicas are safe.
  */
 export class ResearchApp {
   readonly #probot: Probot;
@@ -113,6 +124,9 @@ export class ResearchApp {
   readonly #stores = new Map<string, RepoStore>();
   readonly #configs = new Map<string, { config: ResearchConfig; errors: string[] }>();
   readonly #locks = new Map<string, Promise<void>>();
+  readonly #repoLocks = new Map<string, RepoLock>();
+  /** This process, as the lock file names it. */
+  readonly #holder = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   readonly #dashboardWrites = new Map<string, number>();
   #slug: Promise<string> | undefined;
 
@@ -141,7 +155,7 @@ export class ResearchApp {
       for (const repository of await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation)) {
         const repo = { owner: repository.owner.login, repo: repository.name };
         const readConfig = async () => (await octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}` })).config;
-        await this.#session({ octokit, repo, defaultBranch: repository.default_branch, readConfig }, (s) => this.#sweep(s));
+        await this.#session({ octokit, repo, defaultBranch: repository.default_branch, readConfig }, (s) => this.#sweep(s), false);
       }
     }
   }
@@ -217,11 +231,16 @@ export class ResearchApp {
     }
   }
 
-  /** Runs `work` and then a research step for one repository, one event at a time per repository. */
-  async #session(target: Target, work?: (s: Session) => Promise<void>): Promise<void> {
+  /**
+   * Runs `work` and then a research step for one repository, one event at a time per
+   * repository: first in this process, then under the repository's lock in GitHub. While
+   * another process holds that, a webhook's event waits for it (`wait`); a sweep skips the
+   * repository, since the holder runs the same step and the next sweep comes anyway.
+   */
+  async #session(target: Target, work?: (s: Session) => Promise<void>, wait = true): Promise<void> {
     const key = `${target.repo.owner}/${target.repo.repo}`;
     const previous = this.#locks.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(() => this.#run(target, work));
+    const current = previous.catch(() => undefined).then(() => this.#locked(target, wait, (fresh) => this.#run(target, fresh, work)));
     this.#locks.set(key, current);
     try {
       await current;
@@ -230,15 +249,49 @@ export class ResearchApp {
     }
   }
 
-  async #run(target: Target, work?: (s: Session) => Promise<void>): Promise<void> {
+  /** Runs `run` holding the repository's lock in GitHub; `fresh` when no other process held it since this one. */
+  async #locked(target: Target, wait: boolean, run: (fresh: boolean) => Promise<void>): Promise<void> {
+    const key = `${target.repo.owner}/${target.repo.repo}`;
+    const log = this.#probot.log;
+    const lock = this.#repoLocks.get(key) ?? new RepoLock(target.repo, { holder: this.#holder, now: () => this.#options.now?.() ?? new Date() });
+    this.#repoLocks.set(key, lock);
+    let delay = LOCK_RETRY_MS;
+    let taken = await lock.acquire(target.octokit);
+    while (!taken.acquired) {
+      const by = taken.holder ? `${taken.holder.holder} (renewed at ${taken.holder.at.toISOString()})` : "another app process";
+      if (!wait) {
+        log.info(`autoresearch: ${key} is locked by ${by}; this sweep skips it`);
+        return;
+      }
+      log.info(`autoresearch: ${key} is locked by ${by}; the event waits ${delay / 1000} s and tries again`);
+      await (this.#options.sleep ?? sleep)(delay);
+      delay = Math.min(2 * delay, LOCK_RETRY_MAX_MS);
+      taken = await lock.acquire(target.octokit);
+    }
+    if (taken.tookOver) log.info(`autoresearch: took the lock of ${key} from ${taken.tookOver.holder}, whose lease ran out (renewed at ${taken.tookOver.at.toISOString()})`);
+    try {
+      await run(taken.fresh);
+    } catch (error) {
+      // The cache may now differ from GitHub: the next event lists what changed.
+      const store = this.#stores.get(key);
+      if (store) store.synced = false;
+      throw error;
+    } finally {
+      if (!(await lock.release(target.octokit))) log.warn(`autoresearch: the lock of ${key} was no longer this process's to free`);
+    }
+  }
+
+  async #run(target: Target, fresh: boolean, work?: (s: Session) => Promise<void>): Promise<void> {
     const { octokit, repo } = target;
+    const key = `${repo.owner}/${repo.repo}`;
+    // Another process worked here since this one: what it changed came with webhooks to that process.
+    if (!fresh) this.#configs.delete(key);
     const { config, errors } = await this.#config(target);
     const defaultBranch = target.defaultBranch ?? (await octokit.rest.repos.get({ ...repo })).data.default_branch;
     const branch = config.branch ?? defaultBranch;
-    const key = `${repo.owner}/${repo.repo}`;
     const store = this.#stores.get(key) ?? new RepoStore(repo);
     this.#stores.set(key, store);
-    if (target.sync !== false || !store.synced) await store.sync(octokit, branch);
+    if (target.sync !== false || !store.synced || !fresh) await store.sync(octokit, branch);
 
     const now = this.#options.now?.() ?? new Date();
     const night = nightStart(now, config.hours);

@@ -37,15 +37,25 @@ export class AppHarness {
   readonly fake: FakeGitHub;
   /** The app's clock; scenarios move it. */
   now = new Date("2025-01-15T22:30:00Z");
+  /** How often the app waited for a lock another process held. */
+  waits = 0;
+  /** What happens elsewhere while the app waits for a lock (another process ends its step, say). */
+  whileWaiting: () => Promise<unknown> = async () => undefined;
   #agent: (() => Agent) | undefined;
   #options: Omit<ResearchAppOptions, "agent" | "now">;
+  readonly #ownsFake: boolean;
 
-  /** Without `agent`, the app builds its agent from the repository's config, as in production. */
-  constructor(files: Record<string, string>, agent: (() => Agent) | undefined, options: Omit<ResearchAppOptions, "agent" | "now"> = {}) {
-    this.fake = new FakeGitHub(files);
+  /**
+   * Without `agent`, the app builds its agent from the repository's config, as in production.
+   * Given another harness's `fake` instead of files, it is a second app process on the same GitHub.
+   * Waiting for a lock runs {@link whileWaiting}, then moves the app's clock on.
+   */
+  constructor(files: Record<string, string> | FakeGitHub, agent: (() => Agent) | undefined, options: Omit<ResearchAppOptions, "agent" | "now"> = {}) {
+    this.#ownsFake = !(files instanceof FakeGitHub);
+    this.fake = files instanceof FakeGitHub ? files : new FakeGitHub(files);
     this.#agent = agent;
     this.#options = options;
-    this.fake.install();
+    if (this.#ownsFake) this.fake.install();
     this.restart();
   }
 
@@ -58,11 +68,16 @@ export class AppHarness {
       // Throttling and retry are on in production; here a 4xx must surface at once.
       Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { enabled: false }, retry: { enabled: false } })),
     });
-    this.research = new ResearchApp(this.probot, { ...this.#options, agent: this.#agent, now: () => this.now });
+    const sleep = async (ms: number) => {
+      this.waits++;
+      await this.whileWaiting();
+      this.now = new Date(this.now.getTime() + ms);
+    };
+    this.research = new ResearchApp(this.probot, { ...this.#options, sleep, agent: this.#agent, now: () => this.now });
   }
 
   close(): void {
-    this.fake.uninstall();
+    if (this.#ownsFake) this.fake.uninstall();
   }
 
   async deliver(name: string, payload: Record<string, any>): Promise<void> {

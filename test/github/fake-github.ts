@@ -226,6 +226,13 @@ export class FakeGitHub {
     return merged;
   }
 
+  /** Someone creates a branch with a history of its own: one commit of `files`. */
+  createBranch(branch: string, files: Files, message: string): string {
+    const sha = this.#commit(this.#tree(files), [], message);
+    this.refs.set(branch, sha);
+    return sha;
+  }
+
   /** A person pushes a commit to a branch (a merged pull request of their own, say). */
   push(branch: string, changes: Files, message: string): string {
     const parent = this.refs.get(branch)!;
@@ -368,11 +375,13 @@ export class FakeGitHub {
         if (!parent) throw new HttpError(404, `No branch ${branch}`);
         const path = parts.slice(5).join("/");
         const current = this.files(parent)[path];
+        if (current !== undefined && body.sha === undefined) throw new HttpError(422, `Invalid request: "sha" wasn't supplied`);
         if (current !== undefined && body.sha !== this.#blob(current)) throw new HttpError(409, `${path} does not match ${body.sha}`);
         const tree = this.#tree({ ...this.files(parent), [path]: Buffer.from(body.content, "base64").toString("utf8") });
         const sha = this.#commit(tree, [parent], body.message);
         this.#moveBranch(branch, sha);
-        return [current === undefined ? 201 : 200, { content: { path }, commit: { sha, tree: { sha: tree }, message: body.message } }];
+        const content = { path, sha: this.#blob(Buffer.from(body.content, "base64").toString("utf8")) };
+        return [current === undefined ? 201 : 200, { content, commit: { sha, tree: { sha: tree }, message: body.message } }];
       }
       case "repos/merge": {
         const base = this.refs.get(body.base);
@@ -484,8 +493,9 @@ export class FakeGitHub {
     for (const issue of this.issues.values()) if (issue.pull?.head === name && issue.state === "open") issue.pull.headSha = sha;
   }
 
+  /** Git's blob id, as GitHub gives it (and as the contents API expects it back). */
   #blob(content: string): string {
-    return sha1(`blob ${content}`);
+    return sha1(`blob ${Buffer.byteLength(content)}\0${content}`);
   }
 
   #issue(number: number, pull: boolean): FakeIssue {
@@ -545,8 +555,9 @@ export class FakeGitHub {
   }
 
   #content(repo: string, path: string, ref: string | null): [number, unknown, Record<string, string>] {
-    if (repo !== this.repo) throw new HttpError(404, "Not Found");
-    const content = this.files(ref ?? this.defaultBranch)[path];
+    const sha = this.refs.get(ref ?? this.defaultBranch) ?? ref;
+    if (repo !== this.repo || !this.commits.has(sha ?? "")) throw new HttpError(404, "Not Found");
+    const content = this.files(sha!)[path];
     if (content === undefined) throw new HttpError(404, "Not Found");
     return [200, content, { "content-type": "application/vnd.github.raw+json; charset=utf-8" }];
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { LOCK_LEASE_MS } from "../../src/github/repo-lock.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { AppHarness } from "./app-harness.ts";
@@ -70,6 +71,10 @@ describe("a night", () => {
     for (const pull of missed) await h.finish(pull.number, scriptedTrainer(h.fake.headOf(pull.number).files, 42), { deliver: false });
     const before = h.pulls().length;
     const shas = missed.map((pull) => pull.pull!.headSha);
+    // The old process's lease on the lock has not run out yet: the first sweep skips the repository.
+    await h.research.tick();
+    expect(h.fake.checkRuns.filter((c) => shas.includes(c.headSha))).toEqual([]);
+    h.now = new Date(h.now.getTime() + LOCK_LEASE_MS);
     await h.research.tick();
     for (const sha of shas) expect(h.fake.checkRuns.filter((c) => c.headSha === sha)).toHaveLength(1);
     expect(h.pulls().length).toBeGreaterThan(before);

@@ -20,12 +20,15 @@ export function waiting(h: AppHarness) {
   return h.openPulls().filter((p) => ![...h.fake.workflowRuns.values()].some((r) => r.headSha === p.pull!.headSha));
 }
 
-/** Finishes every waiting run, one webhook at a time, until nothing waits (or `steps` rounds). */
-export async function runUntilIdle(h: AppHarness, trainer = scriptedTrainer, steps = 500): Promise<void> {
+/**
+ * Finishes every waiting run, one webhook at a time, until nothing waits (or `steps` rounds).
+ * The webhooks go to the app processes of `apps` in turn (by default `h` alone).
+ */
+export async function runUntilIdle(h: AppHarness, trainer = scriptedTrainer, steps = 500, apps = [h]): Promise<void> {
   for (let i = 0; i < steps; i++) {
     const next = waiting(h)[0];
     if (!next) return;
     const head = h.fake.headOf(next.number);
-    await h.finish(next.number, trainer(head.files, Number(/Autoresearch-Seed: (\d+)/.exec(head.message)?.[1] ?? 42)));
+    await apps[i % apps.length]!.finish(next.number, trainer(head.files, Number(/Autoresearch-Seed: (\d+)/.exec(head.message)?.[1] ?? 42)));
   }
 }

@@ -27,6 +27,12 @@ inline const char* dtypeName(DType d) {
   return "?";
 }
 
+// The wider of two floating-point dtypes (PyTorch's promotion for mixed float inputs).
+inline DType widerFloat(DType a, DType b) {
+  auto rank = [](DType d) { return d == DType::F64 ? 2 : d == DType::F32 ? 1 : 0; };
+  return rank(a) >= rank(b) ? a : b;
+}
+
 // bf16 is stored as the high half of an IEEE float; conversion rounds to nearest even.
 struct bf16 {
   uint16_t bits;

@@ -11,23 +11,31 @@ void binary(const BinaryArgs& a) {
   int64_t n = 1;
   for (int d = 0; d < a.ndim; ++d) n *= a.shape[d];
   int64_t rows = inner > 0 ? n / inner : 0;
+  // Inputs of different float dtypes are read as they are (no promoted copy); out is the wider.
   dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
     using A = typename Scalar<T>::Acc;
-    const T* x = as<T>(a.a);
-    const T* y = as<T>(a.b);
-    T* out = as<T>(a.out);
-    int64_t sx = a.ndim > 0 ? a.aStrides[a.ndim - 1] : 0, sy = a.ndim > 0 ? a.bStrides[a.ndim - 1] : 0;
-    parallelFor(rows, inner, [&](int64_t row) {
-      int64_t ox = 0, oy = 0, rem = row;
-      for (int d = a.ndim - 2; d >= 0; --d) {
-        int64_t k = rem % a.shape[d];
-        rem /= a.shape[d];
-        ox += k * a.aStrides[d];
-        oy += k * a.bStrides[d];
-      }
-      for (int64_t j = 0; j < inner; ++j)
-        Scalar<T>::store(out, row * inner + j, binaryValue<A>(a.op, Scalar<T>::load(x, ox + j * sx), Scalar<T>::load(y, oy + j * sy)));
+    dispatchFloat(a.a.dtype, "binary", [&](auto xTag) {
+      dispatchFloat(a.b.dtype, "binary", [&](auto yTag) {
+        using X = decltype(xTag);
+        using Y = decltype(yTag);
+        const X* x = as<X>(a.a);
+        const Y* y = as<Y>(a.b);
+        T* out = as<T>(a.out);
+        int64_t sx = a.ndim > 0 ? a.aStrides[a.ndim - 1] : 0, sy = a.ndim > 0 ? a.bStrides[a.ndim - 1] : 0;
+        parallelFor(rows, inner, [&](int64_t row) {
+          int64_t ox = 0, oy = 0, rem = row;
+          for (int d = a.ndim - 2; d >= 0; --d) {
+            int64_t k = rem % a.shape[d];
+            rem /= a.shape[d];
+            ox += k * a.aStrides[d];
+            oy += k * a.bStrides[d];
+          }
+          for (int64_t j = 0; j < inner; ++j)
+            Scalar<T>::store(out, row * inner + j,
+                             binaryValue<A>(a.op, A(Scalar<X>::load(x, ox + j * sx)), A(Scalar<Y>::load(y, oy + j * sy))));
+        });
+      });
     });
   });
 }

@@ -11,12 +11,14 @@ namespace ar::cuda {
 namespace {
 
 // out[i] = op(a[offA(i)], b[offB(i)]); out is contiguous, a and b broadcast through stride 0.
-template <typename T>
-__global__ void binaryKernel(BinaryOp op, const T* a, const T* b, T* out, int64_t n, StridedLayout layout) {
+// a and b may be of different float dtypes; out is the wider, and the op computes in its Acc.
+template <typename X, typename Y, typename T>
+__global__ void binaryKernel(BinaryOp op, const X* a, const Y* b, T* out, int64_t n, StridedLayout layout) {
+  using A = Acc<T>;
   for (int64_t i = firstIndex(); i < n; i += indexStep()) {
     int64_t off[2];
     offsetsAt(layout, i, off);
-    store(out, i, binaryValue<Acc<T>>(op, load(a, off[0]), load(b, off[1])));
+    store(out, i, binaryValue<A>(op, A(load(a, off[0])), A(load(b, off[1]))));
   }
 }
 
@@ -39,8 +41,14 @@ void binary(const BinaryArgs& a) {
   if (n == 0) return;
   dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
-    binaryKernel<T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<T>(a.a), as<T>(a.b), as<T>(a.out), n, layout);
-    CUDA_CHECK_LAUNCH();
+    dispatchFloat(a.a.dtype, "binary", [&](auto xTag) {
+      dispatchFloat(a.b.dtype, "binary", [&](auto yTag) {
+        using X = decltype(xTag);
+        using Y = decltype(yTag);
+        binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<X>(a.a), as<Y>(a.b), as<T>(a.out), n, layout);
+        CUDA_CHECK_LAUNCH();
+      });
+    });
   });
 }
 

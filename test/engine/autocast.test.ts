@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as E from "../../src/engine/index.ts";
+import { native } from "../../src/engine/native.ts";
 
 describe("autocast and type promotion", () => {
   it("runs matmuls in bf16 inside autocast and sends fp32 gradients to fp32 weights", () => {
@@ -30,6 +31,25 @@ describe("autocast and type promotion", () => {
     expect(a.grad!.dtype).toBe("bf16");
     expect(Array.from(a.grad!.toArray())).toEqual([0.25, 4]);
     expect(Array.from(b.grad!.toArray())).toEqual([1.5, 2.5]);
+  });
+
+  it("reads mixed inputs as they are, without a promoted copy", () => {
+    const a = E.randn([64, 64]).to("bf16"), b = E.randn([64, 64]);
+    const ops: string[] = [];
+    const previous = E.setTraceHook((op) => ops.push(op));
+    const before = E.memoryStats("cpu").arenaUsedBytes;
+    const c = a.add(b);
+    E.setTraceHook(previous);
+    expect(ops).toEqual(["add"]);
+    expect(E.memoryStats("cpu").arenaUsedBytes - before).toBe(64 * 64 * 4);
+    const [av, bv, cv] = [a.toArray(), b.toArray(), c.toArray()];
+    for (let i = 0; i < cv.length; i++) expect(cv[i]).toBe(Math.fround(av[i] + bv[i]));
+  });
+
+  it("the native binary op wants the wider input dtype for its output", () => {
+    const a = E.zeros([4], { dtype: "bf16" }), b = E.zeros([4]), out = E.zeros([4], { dtype: "bf16" });
+    expect(() => native.binary(0, a.storage.id, 0, [1], b.storage.id, 0, [1], out.storage.id, 0, [4]))
+      .toThrow("binary: out is bf16 but the inputs are bf16 and f32; expected f32");
   });
 
   it("attention takes the autocast dtype inside autocast and the widest input dtype outside", () => {

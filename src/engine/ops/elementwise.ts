@@ -18,7 +18,7 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 
 function binaryForward(name: BinaryName, a: Tensor, b: Tensor, out?: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape)!;
-  const o = out ?? Tensor.empty(shape, a.dtype, a.device);
+  const o = out ?? Tensor.empty(shape, promote(a.dtype, b.dtype), a.device);
   native.binary(BINARY[name], a.storage.id, a.offset, broadcastStrides(a, shape), b.storage.id, b.offset,
     broadcastStrides(b, shape), o.storage.id, o.offset, shape);
   return o;
@@ -29,15 +29,17 @@ function defineBinary(name: BinaryName, grads?: Pick<OpDef<null>, "backward" | "
 }
 
 const readsNothing = () => [];
+/** `g` summed over `t`'s broadcast dims, in `t`'s dtype (the output may be wider). */
+const gradAs = (t: Tensor, g: Tensor): Tensor => sumToShape(g, t.shape).to(t.dtype);
 /** A gradient for `t` only where one can flow, so backward reads only what that takes. */
-const gradFor = (t: Tensor, grad: () => Tensor): Tensor | null => (t.requiresGrad ? sumToShape(grad(), t.shape) : null);
+const gradFor = (t: Tensor, grad: () => Tensor): Tensor | null => (t.requiresGrad ? gradAs(t, grad()) : null);
 
 const addOp = defineBinary("add", {
-  backward: ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!, b.shape)],
+  backward: ({ inputs: [a, b] }, [g]) => [gradAs(a, g!), gradAs(b, g!)],
   keeps: readsNothing,
 });
 const subOp = defineBinary("sub", {
-  backward: ({ inputs: [a, b] }, [g]) => [sumToShape(g!, a.shape), sumToShape(g!.neg(), b.shape)],
+  backward: ({ inputs: [a, b] }, [g]) => [gradAs(a, g!), gradAs(b, g!.neg())],
   keeps: readsNothing,
 });
 const mulOp = defineBinary("mul", {
@@ -57,11 +59,10 @@ function checkBinary(name: string, a: Tensor, b: Tensor): void {
   }
 }
 
-/** Mixed float inputs are promoted to the wider dtype first, as PyTorch does. */
+/** Mixed float inputs give the wider dtype, as PyTorch does; the kernel reads each as it is. */
 function binary(op: OpDef<null>, a: Tensor, b: Tensor): Tensor {
   checkBinary(op.name, a, b);
-  const dtype = promote(a.dtype, b.dtype);
-  return apply(op, [a.to(dtype), b.to(dtype)], null)[0];
+  return apply(op, [a, b], null)[0];
 }
 
 // Unary op codes match native/common/kernels.h UnaryOp.

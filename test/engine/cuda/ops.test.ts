@@ -57,6 +57,11 @@ describe.skipIf(!hasCuda)("CUDA backend against the CPU reference", () => {
       expectSameOnDevices([a, b.abs().add(0.5)], (x, y) => x.div(y), { grad: true });
     });
 
+    it("reads mixed float inputs as they are, in the wider dtype", () => {
+      const a = randn([4, 1, 6], "bf16"), b = randn([3, 1], "f32");
+      expectSameOnDevices([a, b], (x, y) => [x.add(y), y.sub(x), x.mul(y)], { grad: true });
+    });
+
     it.each(FLOATS)("applies every unary op and its derivative (%s)", (dtype) => {
       const x = randn([3, 1000], dtype, 2);
       const pos = x.abs().add(0.1);
@@ -189,7 +194,7 @@ describe.skipIf(!hasCuda)("CUDA backend against the CPU reference", () => {
         for (const t of p) t.requiresGrad_();
         const grads = [E.randn([64, 32]), E.randn([64, 32]), E.randn([100])];
         const adamw = new E.AdamW([{ params: [p[2]], lr: 0.01, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0.1 }]);
-        const muon = new E.Muon([{ params: [p[0], p[1]], lr: 0.04, momentum: 0.95, weightDecay: 0.2 }]);
+        const muon = new E.Muon([{ params: [p[0], p[1]], lr: 0.04, momentum: 0.95, weightDecay: 0.2, polarExpressDtype: "f32" }]);
         for (let s = 0; s < 3; s++) {
           p.forEach((t, i) => t.accumulateGrad(onDevice(grads[i].mul(s + 1), device)));
           adamw.step();

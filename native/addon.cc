@@ -176,11 +176,8 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
   registry().checkRange(so, oOff, numelOf(shape), "binary (out)");
   b.out = Buf{static_cast<char*>(so.ptr) + oOff * dtypeSize(so.dtype), so.dtype};
   expectFloat("binary", b.a);
-  expectFloat("binary", b.b);
-  // Mixed inputs are read as they are and computed in the wider dtype, which out must be.
-  if (b.out.dtype != widerFloat(b.a.dtype, b.b.dtype))
-    fail("binary: out is ", dtypeName(b.out.dtype), " but the inputs are ", dtypeName(b.a.dtype), " and ", dtypeName(b.b.dtype),
-         "; expected ", dtypeName(widerFloat(b.a.dtype, b.b.dtype)));
+  expectSame("binary", b.a, b.b, "b");
+  expectSame("binary", b.a, b.out, "out");
   b.ndim = int(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) { b.shape[d] = shape[d]; b.aStrides[d] = aStr[d]; b.bStrides[d] = bStr[d]; }
   a.backend().binary(b);
@@ -476,8 +473,8 @@ Napi::Value norMuon(const Napi::CallbackInfo& info) {
   n.secondMoment = resolve(op, sm, stats);
   n.scale = resolve(op, scale, stats);
   expectFloat(op, n.x);
-  expectSame(op, n.x, n.secondMoment, "second moment");
-  expectDtype(op, "scale", n.scale, statDtype(n.x.dtype));
+  expectFloat(op, n.secondMoment);
+  expectDtype(op, "scale", n.scale, statDtype(n.secondMoment.dtype));
   a.backend().norMuon(n);
   return info.Env().Undefined();
 }
@@ -493,8 +490,10 @@ Napi::Value muonUpdate(const Napi::CallbackInfo& info) {
   u.x = resolve(op, x, k * u.rows * u.cols);
   u.scale = resolve(op, scale, k * muonStats(u.rows, u.cols));
   expectFloat(op, u.x);
-  expectDtype(op, "scale", u.scale, statDtype(u.x.dtype));
-  u.params = resolveGroup(op, params, u.rows * u.cols, u.x.dtype);
+  const DType paramDtype = params.empty() ? u.x.dtype : params[0].s->dtype;
+  u.params = resolveGroup(op, params, u.rows * u.cols, paramDtype);
+  if (!u.params.empty()) expectFloat(op, u.params[0]);
+  expectDtype(op, "scale", u.scale, statDtype(paramDtype));
   a.backend().muonUpdate(u);
   return info.Env().Undefined();
 }

@@ -19,6 +19,12 @@ void dispatchFloat(DType d, const char* op, F&& f) {
   }
 }
 
+// Calls f(X{}, T{}) for two floating-point dtypes (e.g. Muon's update in bf16, its parameters in f32).
+template <typename F>
+void dispatchFloatPair(DType x, DType t, const char* op, F&& f) {
+  dispatchFloat(x, op, [&](auto xTag) { dispatchFloat(t, op, [&](auto tTag) { f(xTag, tTag); }); });
+}
+
 template <typename F>
 void dispatchAny(DType d, const char* op, F&& f) {
   if (d == DType::I32) return f(int32_t{});

@@ -82,11 +82,11 @@ inline int64_t muonStats(int64_t rows, int64_t cols) { return muonRowWise(rows, 
 // elements; buf, out: (k, n), all of one dtype.
 struct MuonMomentumArgs { std::vector<Buf> grads; Buf buf, out; int64_t n; double momentum; };
 // NorMuon: v = mean of x^2 per row (or column); sm = lerp(sm, v, 1 - beta2); scale = rsqrt(max(sm, 1e-10))
-// times the one factor per matrix that keeps ||x * scale||_F = ||x||_F. x: (k, rows, cols);
-// sm: (k, stats) in x's dtype; scale: (k, stats) in statDtype.
+// times the one factor per matrix that keeps ||x * scale||_F = ||x||_F. x: (k, rows, cols) in
+// Polar Express's dtype; sm: (k, stats) in the parameters' dtype; scale: (k, stats) in its statDtype.
 struct NorMuonArgs { Buf x, secondMoment, scale; int64_t k, rows, cols; double beta2; };
 // Cautious weight decay, each of the k params (rows, cols) in place: u = x * scale (NorMuon's, per
-// row or column); p -= lr u + lr wd p [u p >= 0].
+// row or column); p -= lr u + lr wd p [u p >= 0]. x may be in another float dtype than the params.
 struct MuonUpdateArgs { std::vector<Buf> params; Buf x, scale; int64_t rows, cols; double lr, weightDecay; };
 
 // Every kernel of the backend interface as X(name, Args): backend.h, cpu/ and cuda/ expand this

@@ -31,12 +31,14 @@ void muonMomentum(const MuonMomentumArgs& a) {
   });
 }
 
+// x is in Polar Express's dtype (bf16 by default); the second moment, and the math, in the parameters'.
 void norMuon(const NorMuonArgs& a) {
-  dispatchFloat(a.x.dtype, "norMuon", [&](auto tag) {
+  dispatchFloatPair(a.x.dtype, a.secondMoment.dtype, "norMuon", [&](auto xTag, auto tag) {
+    using X = decltype(xTag);
     using T = decltype(tag);
     using S = Scalar<T>;
     using A = typename S::Acc;
-    const T* x = as<T>(a.x);
+    const X* x = as<X>(a.x);
     T* sm = as<T>(a.secondMoment);
     A* scale = as<A>(a.scale);
     const bool rowWise = muonRowWise(a.rows, a.cols);
@@ -46,7 +48,7 @@ void norMuon(const NorMuonArgs& a) {
       parallelFor(a.k * a.rows, a.cols, [&](int64_t r) {
         double acc = 0;
         for (int64_t j = 0; j < a.cols; ++j) {
-          const double v = S::load(x, r * a.cols + j);
+          const double v = Scalar<X>::load(x, r * a.cols + j);
           acc += v * v;
         }
         scale[r] = A(acc / double(n));
@@ -60,7 +62,7 @@ void norMuon(const NorMuonArgs& a) {
         double acc[kBlock] = {};
         for (int64_t r = 0; r < a.rows; ++r)
           for (int64_t j = j0; j < j1; ++j) {
-            const double v = S::load(x, (m * a.rows + r) * a.cols + j);
+            const double v = Scalar<X>::load(x, (m * a.rows + r) * a.cols + j);
             acc[j - j0] += v * v;
           }
         for (int64_t j = j0; j < j1; ++j) scale[m * stats + j] = A(acc[j - j0] / double(n));
@@ -84,11 +86,13 @@ void norMuon(const NorMuonArgs& a) {
 }
 
 void muonUpdate(const MuonUpdateArgs& a) {
-  dispatchFloat(a.x.dtype, "muon update", [&](auto tag) {
+  if (a.params.empty()) return;
+  dispatchFloatPair(a.x.dtype, a.params[0].dtype, "muon update", [&](auto xTag, auto tag) {
+    using X = decltype(xTag);
     using T = decltype(tag);
     using S = Scalar<T>;
     using A = typename S::Acc;
-    const T* x = as<T>(a.x);
+    const X* x = as<X>(a.x);
     const A* scale = as<A>(a.scale);
     const bool rowWise = muonRowWise(a.rows, a.cols);
     const int64_t stats = muonStats(a.rows, a.cols);
@@ -96,10 +100,10 @@ void muonUpdate(const MuonUpdateArgs& a) {
     parallelFor(int64_t(a.params.size()) * a.rows, a.cols, [&](int64_t mr) {
       const int64_t m = mr / a.rows, r = mr % a.rows;
       T* p = as<T>(a.params[m]) + r * a.cols;
-      const T* xr = x + mr * a.cols;
+      const X* xr = x + mr * a.cols;
       const A* sc = scale + m * stats;
       for (int64_t j = 0; j < a.cols; ++j) {
-        const A u = S::load(xr, j) * sc[rowWise ? r : j];
+        const A u = A(Scalar<X>::load(xr, j)) * sc[rowWise ? r : j];
         const A pj = S::load(p, j);
         S::store(p, j, pj - lr * u - decay * pj * A(u * pj >= A(0)));
       }

@@ -40,9 +40,9 @@ __global__ void momentumKernel(Pointers<const T> grads, T* buf, T* out, int64_t 
   }
 }
 
-// scale[r] = mean of x[r, :]^2, one warp per row of the (k * rows, cols) stack.
-template <typename T> __global__ void rowMeanSquareKernel(const T* x, Acc<T>* scale, int64_t rows, int64_t cols) {
-  using A = Acc<T>;
+// scale[r] = mean of x[r, :]^2, one warp per row of the (k * rows, cols) stack. x is in Polar
+// Express's dtype, A the parameters' Acc.
+template <typename X, typename A> __global__ void rowMeanSquareKernel(const X* x, A* scale, int64_t rows, int64_t cols) {
   for (int64_t r = firstWarp(); r < rows; r += warpStep()) {
     A acc = 0;
     for (int64_t j = laneId(); j < cols; j += 32) {
@@ -57,9 +57,8 @@ template <typename T> __global__ void rowMeanSquareKernel(const T* x, Acc<T>* sc
 // scale[m, j] = mean of x[m, :, j]^2. A (32, 8) block takes 32 columns of one matrix: each of the
 // 8 warps sums every 8th row with coalesced reads, then warp 0 adds the 8 partials in order.
 constexpr int kColumnWarps = 8;
-template <typename T>
-__global__ void columnMeanSquareKernel(const T* x, Acc<T>* scale, int64_t k, int64_t rows, int64_t cols) {
-  using A = Acc<T>;
+template <typename X, typename A>
+__global__ void columnMeanSquareKernel(const X* x, A* scale, int64_t k, int64_t rows, int64_t cols) {
   __shared__ A partial[kColumnWarps][32];
   const int64_t tiles = (cols + 31) / 32;
   for (int64_t t = blockIdx.x; t < k * tiles; t += gridDim.x) {
@@ -104,8 +103,8 @@ template <typename T> __global__ void norMuonScaleKernel(T* sm, Acc<T>* scale, i
 }
 
 // Matrix first + blockIdx.y, rows strided over blockIdx.x: p -= lr u + decay p [u p >= 0], u = x * scale.
-template <typename T>
-__global__ void updateKernel(Pointers<T> params, const T* x, const Acc<T>* scale, int64_t first, int64_t rows, int64_t cols,
+template <typename X, typename T>
+__global__ void updateKernel(Pointers<T> params, const X* x, const Acc<T>* scale, int64_t first, int64_t rows, int64_t cols,
                              bool rowWise, Acc<T> lr, Acc<T> decay) {
   using A = Acc<T>;
   T* p = params.p[blockIdx.y];
@@ -114,7 +113,7 @@ __global__ void updateKernel(Pointers<T> params, const T* x, const Acc<T>* scale
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const int64_t xr = (m * rows + r) * cols;
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-      const A u = load(x, xr + j) * sc[rowWise ? r : j];
+      const A u = A(load(x, xr + j)) * sc[rowWise ? r : j];
       const A pj = load(p, r * cols + j);
       store(p, r * cols + j, pj - lr * u - decay * pj * A(u * pj >= A(0)));
     }
@@ -137,16 +136,17 @@ void muonMomentum(const MuonMomentumArgs& a) {
 
 void norMuon(const NorMuonArgs& a) {
   if (a.k * a.rows * a.cols == 0) return;
-  dispatchFloat(a.x.dtype, "norMuon", [&](auto tag) {
+  dispatchFloatPair(a.x.dtype, a.secondMoment.dtype, "norMuon", [&](auto xTag, auto tag) {
+    using X = decltype(xTag);
     using T = decltype(tag);
     using A = Acc<T>;
     cudaStream_t stream = context().stream;
     const bool rowWise = muonRowWise(a.rows, a.cols);
     if (rowWise) {
-      rowMeanSquareKernel<T><<<gridFor(a.k * a.rows * 32), kThreads, 0, stream>>>(as<T>(a.x), as<A>(a.scale), a.k * a.rows, a.cols);
+      rowMeanSquareKernel<X, A><<<gridFor(a.k * a.rows * 32), kThreads, 0, stream>>>(as<X>(a.x), as<A>(a.scale), a.k * a.rows, a.cols);
     } else {
       const int64_t tiles = a.k * ((a.cols + 31) / 32);
-      columnMeanSquareKernel<T><<<gridFor(tiles, 1), dim3(32, kColumnWarps), 0, stream>>>(as<T>(a.x), as<A>(a.scale), a.k, a.rows, a.cols);
+      columnMeanSquareKernel<X, A><<<gridFor(tiles, 1), dim3(32, kColumnWarps), 0, stream>>>(as<X>(a.x), as<A>(a.scale), a.k, a.rows, a.cols);
     }
     CUDA_CHECK_LAUNCH();
     norMuonScaleKernel<T><<<unsigned(std::min<int64_t>(a.k, 65535)), kThreads, 0, stream>>>(
@@ -156,14 +156,15 @@ void norMuon(const NorMuonArgs& a) {
 }
 
 void muonUpdate(const MuonUpdateArgs& a) {
-  if (a.rows * a.cols == 0) return;
-  dispatchFloat(a.x.dtype, "muon update", [&](auto tag) {
+  if (a.rows * a.cols == 0 || a.params.empty()) return;
+  dispatchFloatPair(a.x.dtype, a.params[0].dtype, "muon update", [&](auto xTag, auto tag) {
+    using X = decltype(xTag);
     using T = decltype(tag);
     using A = Acc<T>;
     forBatches<T>(a.params, [&](Pointers<T> params, int64_t first, int count) {
       const dim3 grid(unsigned(std::min<int64_t>(a.rows, 65535)), unsigned(count));
-      updateKernel<T><<<grid, kThreads, 0, context().stream>>>(params, as<T>(a.x), as<A>(a.scale), first, a.rows, a.cols,
-                                                               muonRowWise(a.rows, a.cols), A(a.lr), A(a.lr * a.weightDecay));
+      updateKernel<X, T><<<grid, kThreads, 0, context().stream>>>(params, as<X>(a.x), as<A>(a.scale), first, a.rows, a.cols,
+                                                                  muonRowWise(a.rows, a.cols), A(a.lr), A(a.lr * a.weightDecay));
       CUDA_CHECK_LAUNCH();
     });
   });

@@ -116,6 +116,20 @@ describe("Muon's fused kernels against the composed formulas (f64)", () => {
     expectClose(P, expected, 1e-15);
   });
 
+  it.each([[6, 10], [10, 6]])("%ix%i: NorMuon and the update read a bf16 X as its values, with f32 state", (rows, cols) => {
+    E.manualSeed(39);
+    const k = 2, stats = rows >= cols ? rows : cols;
+    const X = E.randn([k, rows, cols]).to("bf16"), P0 = E.randn([k, rows, cols]), sm0 = E.rand([k, stats]);
+    const step = (x: Tensor): [Tensor, Tensor] => {
+      const P = P0.add(0), sm = sm0.add(0), scale = E.zeros([k, stats]);
+      native.norMuon(x.storage.id, 0, sm.storage.id, 0, scale.storage.id, 0, k, rows, cols, 0.9);
+      native.muonUpdate(...ids(unstack(P)), x.storage.id, 0, scale.storage.id, 0, rows, cols, 0.1, 0.5);
+      return [P, sm];
+    };
+    const fromBf16 = step(X), fromF32 = step(X.to("f32"));
+    fromBf16.forEach((t, i) => expect(Array.from(t.toArray())).toEqual(Array.from(fromF32[i].toArray())));
+  });
+
   it("an f32 step stays within f32 rounding of the composed one", () => {
     E.manualSeed(36);
     const params = [0, 1].map(() => E.normal_(E.nn.Parameter([16, 24], "f32"), 0, 0.5));
@@ -179,8 +193,9 @@ describe("Muon's native kernels reject bad arguments", () => {
     expect(() => native.norMuon(987654, 0, sm.storage.id, 0, scale.storage.id, 0, 2, 3, 5, 0.95)).toThrow(/norMuon \(x\): storage #987654 is not live/);
     expect(call(x, sm, scale, 4)).toThrow(/norMuon \(x\): access \[0, 40\) is outside the storage of 30 elements/);
     expect(call(x, f64([2, 4]))).toThrow(/norMuon \(second moment\): access \[0, 10\) is outside the storage of 8 elements/);
-    expect(call(x, E.zeros([2, 5]))).toThrow("norMuon: second moment is f32 but the first input is f64");
+    expect(call(x, E.zeros([2, 5], { dtype: "i32" }))).toThrow(/norMuon: expected a floating-point dtype/);
     expect(call(x, sm, E.zeros([2, 5]))).toThrow("norMuon: expected scale to be f64, got f32");
+    expect(call(E.zeros([2, 3, 5], { dtype: "bf16" }), sm, E.zeros([2, 5]))).toThrow("norMuon: expected scale to be f64, got f32");
     expect(call(E.zeros([2, 3, 5], { dtype: "bf16" }), E.zeros([2, 5], { dtype: "bf16" }), E.zeros([2, 5]))).not.toThrow();
   });
 
@@ -193,6 +208,7 @@ describe("Muon's native kernels reject bad arguments", () => {
     expect(call(ids(p), x, scale, 6)).toThrow(/muon update \(x\): access \[0, 36\) is outside the storage of 30 elements/);
     expect(call(ids([p[0], E.zeros([3, 5])]))).toThrow("muon update: expected params to be f64, got f32");
     expect(call(ids(p), x, E.zeros([2, 5]))).toThrow("muon update: expected scale to be f64, got f32");
+    expect(call(ids(p), E.zeros([2, 3, 5], { dtype: "bf16" }), E.zeros([2, 5]))).toThrow("muon update: expected scale to be f64, got f32");
     expect(() => native.muonUpdate(...ids(p), x.storage.id, 0, scale.storage.id, 0, 3, 5, 0.1, "x" as unknown as number))
       .toThrow("muon update: argument 9 must be a number");
   });

@@ -176,8 +176,11 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
   registry().checkRange(so, oOff, numelOf(shape), "binary (out)");
   b.out = Buf{static_cast<char*>(so.ptr) + oOff * dtypeSize(so.dtype), so.dtype};
   expectFloat("binary", b.a);
-  expectSame("binary", b.a, b.b, "b");
-  expectSame("binary", b.a, b.out, "out");
+  expectFloat("binary", b.b);
+  // Mixed inputs are read as they are and computed in the wider dtype, which out must be.
+  if (b.out.dtype != widerFloat(b.a.dtype, b.b.dtype))
+    fail("binary: out is ", dtypeName(b.out.dtype), " but the inputs are ", dtypeName(b.a.dtype), " and ", dtypeName(b.b.dtype),
+         "; expected ", dtypeName(widerFloat(b.a.dtype, b.b.dtype)));
   b.ndim = int(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) { b.shape[d] = shape[d]; b.aStrides[d] = aStr[d]; b.bStrides[d] = bStr[d]; }
   a.backend().binary(b);

@@ -84,6 +84,8 @@ const dataEnv = () => ({ cacheDir: process.env.AUTORESEARCH_CACHE_DIR || undefin
 
 /** Set by the first Ctrl-C: the loop stops after its current step. */
 let stopRequested = false;
+/** Aborted by the second Ctrl-C: the run in progress is killed and the loop stops. */
+const interrupt = new AbortController();
 
 const COMMANDS: Record<string, Command> = {
   init: {
@@ -107,7 +109,8 @@ repository is left as it is.`,
 Runs the research loop in a work repository (see \`autoresearch init\`): prepares the
 profile's data, measures the research branch (baseline runs), then asks the agent for
 experiments, trains each one through the runner and keeps the improvements. It ends with
-the report. Ctrl-C stops after the current step; run it again to resume.
+the report. Ctrl-C stops after the current step, a second Ctrl-C at once (the run in
+progress is killed and not recorded); run it again to resume.
 
 Options:
   --experiments N     new experiments to run (default ${DEFAULT_CONFIG.budget.experimentsPerNight})
@@ -139,10 +142,11 @@ ${EXIT_HELP}`,
       process.on("SIGINT", onInterrupt);
       const { stopped, forge } = await runLocal({
         repo, harnessDir: HARNESS, profile, experiments, agent: choice.agent, settings: LOCAL_SETTINGS, display,
-        stopRequested: () => stopRequested, ...dataEnv(),
+        stopRequested: () => stopRequested, signal: interrupt.signal, ...dataEnv(),
       }).finally(() => process.off("SIGINT", onInterrupt));
       await printReport(forge);
-      if (stopped) console.log("Stopped by Ctrl-C after the current step; the repository is consistent. Run the same command to resume.");
+      const how = interrupt.signal.aborted ? "at once (a run in progress is killed and not recorded)" : "after the current step";
+      if (stopped) console.log(`Stopped by Ctrl-C ${how}; the repository is consistent. Run the same command to resume.`);
       return stopped ? EXIT.interrupted : EXIT.ok;
     },
   },
@@ -182,7 +186,21 @@ ${EXIT_HELP}`,
     async run(values) {
       const profile = profileOf((values.profile as string) ?? "gpu");
       await runPrepare(HARNESS, profile);
-      const { result, resultPath, logPath } = await trainWorkingCopy({ dir: (values.dir as string) ?? ".", harnessDir: HARNESS, profile, echo: process.stdout, ...dataEnv() });
+      // Training runs in its own process group, which a plain exit on Ctrl-C would leave running.
+      const stop = new AbortController();
+      const onStop = () => stop.abort();
+      process.once("SIGINT", onStop);
+      const run = await trainWorkingCopy({ dir: (values.dir as string) ?? ".", harnessDir: HARNESS, profile, echo: process.stdout, signal: stop.signal, ...dataEnv() })
+        .catch((error: unknown) => {
+          if (stop.signal.aborted) return null;
+          throw error;
+        })
+        .finally(() => process.off("SIGINT", onStop));
+      if (run === null) {
+        console.error("\nStopped by Ctrl-C; the training run was killed.");
+        return EXIT.interrupted;
+      }
+      const { result, resultPath, logPath } = run;
       const outcome = result.status === "ok" ? `val_bpb ${result.val_bpb!.toFixed(6)} (from the runner's evaluator)` : `${result.status}: ${result.reason ?? "see the log"}`;
       console.log(`\n${outcome}\nresult: ${resultPath}\nlog:    ${logPath}`);
       return result.status === "ok" ? EXIT.ok : EXIT.run;
@@ -246,11 +264,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** The first Ctrl-C asks the loop to stop after its current step; a second one stops at once. */
+/** The first Ctrl-C asks the loop to stop after its current step; a second one stops it at once. */
 function onInterrupt(): void {
   if (stopRequested) {
-    console.error("\nStopped at once; the current run is lost and will run again on resume.");
-    process.exit(EXIT.interrupted);
+    console.error("\nStopping now: killing the run in progress; it will run again on resume...");
+    interrupt.abort();
+    return;
   }
   stopRequested = true;
   console.error("\nStopping after the current step (Ctrl-C again to stop at once)...");

@@ -29,6 +29,12 @@ export interface RunLocalOptions {
   display: ProgressDisplay;
   /** True once Ctrl-C asked the loop to stop; it then stops after the current step. */
   stopRequested: () => boolean;
+  /**
+   * Aborted to stop at once (a second Ctrl-C): the run in progress is killed with its process
+   * group and not recorded. A research step in progress still finishes, since it writes the
+   * repository in steps that must not be cut (a merge, then the state that records it).
+   */
+  signal?: AbortSignal;
   /** The data cache (AUTORESEARCH_CACHE_DIR) and source (AUTORESEARCH_DATA), if not the defaults. */
   cacheDir?: string;
   dataSource?: string;
@@ -69,10 +75,11 @@ export async function runLocal(options: RunLocalOptions): Promise<{ stopped: boo
   const forge = await GitForge.open(repo.root, { branch: repo.branch, run: runName(nightStart(now(), null), null), now });
   const count = async () => (await forge.experiments()).filter((e) => e.kind === "experiment").length;
   const before = await count();
+  const stopping = () => options.stopRequested() || options.signal?.aborted === true;
   let failed = 0;
 
   for (;;) {
-    if (options.stopRequested()) return { stopped: true, forge };
+    if (stopping()) return { stopped: true, forge };
     const made = (await count()) - before;
     const report = await researchStep(forge, {
       agent,
@@ -94,10 +101,10 @@ export async function runLocal(options: RunLocalOptions): Promise<{ stopped: boo
     const waiting = await forge.waiting();
     if (waiting.length === 0 && report.actions.length === 0) return { stopped: false, forge };
     for (const experiment of waiting) {
-      if (options.stopRequested()) return { stopped: true, forge };
-      const run = await train(experiment, options, started);
+      if (stopping()) return { stopped: true, forge };
+      const run = await train(experiment, options, started, stopping);
       // A run cut short by Ctrl-C says nothing about the code: it is not recorded, and runs again on resume.
-      if (run === null || (options.stopRequested() && run.result.status !== "ok")) {
+      if (run === null || (stopping() && run.result.status !== "ok")) {
         display.line(`[${experiment.n}] interrupted: the run is not recorded and will run again when the loop resumes`);
         return { stopped: true, forge };
       }
@@ -116,8 +123,8 @@ export async function runLocal(options: RunLocalOptions): Promise<{ stopped: boo
   }
 }
 
-/** Trains one experiment's head through the runner, showing its progress; null when the runner failed because of Ctrl-C. */
-async function train(experiment: Experiment, options: RunLocalOptions, started: number): Promise<ExperimentRun | null> {
+/** Trains one experiment's head through the runner, showing its progress; null when the runner failed or was aborted because of Ctrl-C. */
+async function train(experiment: Experiment, options: RunLocalOptions, started: number, stopping: () => boolean): Promise<ExperimentRun | null> {
   const { display, repo } = options;
   const what = experiment.kind === "baseline" ? "baseline" : "experiment";
   display.line(`[${experiment.n}] ${what} ${experiment.branch} at ${experiment.head.sha.slice(0, 7)}: ${experiment.title} (at ${elapsed(started)})`);
@@ -133,9 +140,10 @@ async function train(experiment: Experiment, options: RunLocalOptions, started: 
       cacheDir: options.cacheDir,
       dataSource: options.dataSource,
       echo: display.trainingOutput(`[${experiment.n}]`),
+      signal: options.signal,
     });
   } catch (error) {
-    if (options.stopRequested()) return null;
+    if (stopping()) return null;
     throw error;
   } finally {
     display.status("");

@@ -17,6 +17,8 @@ export interface TrainOptions {
   dataSource?: string;
   /** Where the training output goes as it comes. */
   echo: NodeJS.WritableStream;
+  /** Aborting it kills the run (see `runExperiment`). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -51,5 +53,6 @@ export async function trainWorkingCopy(options: TrainOptions): Promise<Experimen
     cacheDir: options.cacheDir,
     dataSource: options.dataSource,
     echo: options.echo,
+    signal: options.signal,
   });
 }

@@ -10,6 +10,7 @@ import type { Edit } from "../../src/research/proposal.ts";
 import { setTrainConsts } from "../../src/runner/train-profiles.ts";
 import { CHART_SIZE } from "../../src/local/progress-chart.ts";
 import { readState } from "../../src/local/local-state.ts";
+import { groupAlive, procStat } from "../helpers/group-alive.ts";
 import { startScriptedLlm } from "../research/scripted-llm-server.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -59,6 +60,33 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   expect(bytes.toString("latin1", 12, 16)).toBe("IHDR");
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/** Waits until a run directory of `dir` not in `seen` has a log that shows a training step, or `command` ends; returns its name. */
+async function training(dir: string, command: ResultPromise, seen: string[] = []): Promise<string> {
+  const runs = path.join(dir, "runs");
+  const started = () =>
+    (existsSync(runs) ? readdirSync(runs) : []).find((name) => {
+      const log = path.join(runs, name, "train.log");
+      return !seen.includes(name) && existsSync(log) && /\nstep \d+/.test(readFileSync(log, "utf8"));
+    });
+  while (!started() && command.exitCode === null) await sleep(100);
+  return started()!;
+}
+
+/** The process group of the training process of a run in `dir`, if one is running. */
+function trainingGroup(dir: string): number | null {
+  for (const pid of readdirSync("/proc")) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    const stat = procStat(pid);
+    if (stat && cmdline.includes("train.ts") && cmdline.includes(dir)) return Number(stat[2]);
+  }
+  return null;
 }
 
 const refs = async (dir: string) => (await git(dir, "for-each-ref", "--format=%(refname) %(objectname)")).split("\n");
@@ -145,18 +173,13 @@ describe("autoresearch local", () => {
     expect(again.all).toContain("Cut the learning rates 1000x");
   }, 300_000);
 
-  it("stops after the current step on SIGINT in the middle of training, leaves the repository consistent, and resumes", async () => {
+  it("stops after the current step on SIGINT, at once on a second SIGINT, leaves the repository consistent, and resumes", async () => {
     const dir = await crippledRepo("interrupted");
     llm = await startScriptedLlm([{ reply: formatReply(IMPROVE) }]);
     const args = ["local", "--dir", dir, "--profile", "test", "--experiments", "1"];
+    const runs = path.join(dir, "runs");
     const first = cli(args, { OPENAI_BASE_URL: llm.url });
-    // Training has begun once the run's log shows a step.
-    const training = () => {
-      const runs = path.join(dir, "runs");
-      const logs = existsSync(runs) ? readdirSync(runs).map((name) => path.join(runs, name, "train.log")) : [];
-      return logs.some((log) => existsSync(log) && /\nstep \d+/.test(readFileSync(log, "utf8")));
-    };
-    while (!training() && first.exitCode === null) await sleep(100);
+    const firstRun = await training(dir, first);
     first.kill("SIGINT");
     const stopped = await first;
     expect(stopped.exitCode, stopped.all).toBe(130);
@@ -170,7 +193,30 @@ describe("autoresearch local", () => {
     expect(baseline!.measurements.map((m) => [m.sha, m.status])).toEqual([[baseline!.head.sha, "ok"]]);
     expect((await refs(dir)).filter((r) => r.includes("/heads/autoresearch/"))).toEqual([`refs/heads/${baseline!.branch} ${baseline!.head.sha}`]);
     expect(await git(dir, "status", "--porcelain")).toBe("");
-    expect(readdirSync(path.join(dir, "runs", readdirSync(path.join(dir, "runs"))[0]!))).toEqual(["result.json", "train.log"]);
+    expect(readdirSync(path.join(runs, firstRun))).toEqual(["result.json", "train.log"]);
+    await execa("git", ["fsck", "--no-progress", "--no-dangling"], { cwd: dir });
+
+    // A second run; two Ctrl-Cs during the next training run kill its process group and record nothing.
+    const second = cli(args, { OPENAI_BASE_URL: llm.url });
+    let output = "";
+    second.all.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const secondRun = await training(dir, second, [firstRun]);
+    const group = trainingGroup(dir);
+    expect(group).not.toBeNull();
+    second.kill("SIGINT");
+    while (!output.includes("Stopping after the current step") && second.exitCode === null) await sleep(50);
+    second.kill("SIGINT");
+    const aborted = await second;
+    expect(aborted.exitCode, aborted.all).toBe(130);
+    expect(aborted.all).toContain("Stopped by Ctrl-C at once");
+    expect(await groupAlive(group!)).toBe(false);
+    const interrupted = (await readState(dir))!.state.experiments;
+    expect(interrupted.map((e) => [e.n, e.kind, e.state, e.measurements.length])).toEqual([
+      [1, "baseline", "closed", 1],
+      [2, "baseline", "open", 0],
+    ]);
+    expect(readdirSync(path.join(runs, secondRun))).toEqual(["train.log"]);
+    expect(await git(dir, "status", "--porcelain")).toBe("");
     await execa("git", ["fsck", "--no-progress", "--no-dangling"], { cwd: dir });
 
     const resumed = await cli(args, { OPENAI_BASE_URL: llm.url });
@@ -185,6 +231,21 @@ describe("autoresearch local", () => {
     expect(llm.requests).toHaveLength(1);
     expect(readFileSync(path.join(dir, "results.tsv"), "utf8").trimEnd().split("\n")).toHaveLength(4);
   }, 300_000);
+});
+
+describe("autoresearch train", () => {
+  it("kills the training run on Ctrl-C, with its process group", async () => {
+    const dir = await crippledRepo("train-interrupted");
+    const run = cli(["train", "--dir", dir, "--profile", "test"]);
+    await training(dir, run);
+    const group = trainingGroup(dir);
+    expect(group).not.toBeNull();
+    run.kill("SIGINT");
+    const stopped = await run;
+    expect(stopped.exitCode, stopped.all).toBe(130);
+    expect(stopped.all).toContain("Stopped by Ctrl-C; the training run was killed.");
+    expect(await groupAlive(group!)).toBe(false);
+  }, 120_000);
 });
 
 describe("autoresearch local refuses bad input", () => {

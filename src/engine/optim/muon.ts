@@ -3,9 +3,11 @@
  * orthogonalisation, NorMuon variance reduction and cautious weight decay. Every parameter of a
  * group has the same shape and the group is updated as one stacked (k, rows, cols) tensor: fused
  * native kernels for the momentum, NorMuon and the update, GEMM epilogues for Polar Express.
+ * Polar Express runs in bf16 by default, as the reference's does (tensor cores on the GPU); the
+ * momentum, NorMuon's statistics and the update stay in the parameters' dtype.
  */
 import { noGrad } from "../autograd.ts";
-import { statDtype, type DType, type Device } from "../dtype.ts";
+import { isFloat, statDtype, type DType, type Device } from "../dtype.ts";
 import { trackAllocations } from "../memory.ts";
 import { native } from "../native.ts";
 import { formatShape, sameShape } from "../shape.ts";
@@ -28,6 +30,8 @@ export interface MuonGroup {
   weightDecay: number;
   beta2?: number;
   nsSteps?: number;
+  /** The dtype Polar Express orthogonalises in: "bf16" (the reference's, and the default), or "f32"/"f64" for exact references. */
+  polarExpressDtype?: DType;
   initialLr?: number;
 }
 
@@ -43,10 +47,13 @@ function scoped(fn: () => Tensor): Tensor {
   return out;
 }
 
-/** g / (||g||_F * 1.02 + 1e-6) per matrix: where Polar Express starts. */
-function normalized(g: Tensor): Tensor {
+/**
+ * g / (||g||_F * 1.02 + 1e-6) per matrix in `dtype`: where Polar Express starts. The norm is g's,
+ * before any cast; the quotient is rounded to `dtype` once (bf16(g) / s would round twice).
+ */
+function normalized(g: Tensor, dtype: DType): Tensor {
   const scale = scoped(() => g.norm([-2, -1], true).mul(1.02).add(1e-6));
-  const X = g.div(scale);
+  const X = scoped(() => g.div(scale).to(dtype));
   scale.storage.release();
   return X;
 }
@@ -88,9 +95,9 @@ function iterate(X: Tensor, steps: number): Tensor {
   return X;
 }
 
-/** Approximately orthogonalises each matrix of a (k, rows, cols) stack. */
-export function polarExpress(g: Tensor, steps = 5): Tensor {
-  return iterate(normalized(g), steps);
+/** Approximately orthogonalises each matrix of a (k, rows, cols) stack, computing in `dtype`. */
+export function polarExpress(g: Tensor, dtype: DType = "bf16", steps = 5): Tensor {
+  return iterate(normalized(g, dtype), steps);
 }
 
 /** Storage ids and offsets of a group's tensors, as the fused kernels take them. */
@@ -111,8 +118,9 @@ export class Muon {
         if (!sameShape(p.shape, shape)) throw new Error(`Muon: every parameter of a group must share one shape; got ${formatShape(shape)} and ${formatShape(p.shape)}`);
         if (!p.isContiguous()) throw new Error(`Muon: parameters are updated in place and must be contiguous; got a view with strides [${p.strides.join(", ")}]`);
       }
+      if (g.polarExpressDtype && !isFloat(g.polarExpressDtype)) throw new Error(`Muon: polarExpressDtype must be a floating-point dtype, got ${g.polarExpressDtype}`);
     }
-    this.paramGroups = groups.map((g) => ({ beta2: 0.95, nsSteps: 5, ...g, initialLr: g.initialLr ?? g.lr }));
+    this.paramGroups = groups.map((g) => ({ beta2: 0.95, nsSteps: 5, polarExpressDtype: "bf16", ...g, initialLr: g.initialLr ?? g.lr }));
   }
 
   step(): void {
@@ -140,7 +148,7 @@ export class Muon {
     const g = Tensor.empty([k, rows, cols], dtype, device);
     native.muonMomentum(...idsOf(params.map((p) => p.grad!.contiguous())), s.momentumBuffer.storage.id, 0, g.storage.id, 0,
       rows * cols, group.momentum);
-    const X0 = normalized(g);
+    const X0 = normalized(g, group.polarExpressDtype!);
     g.storage.release();
     const X = iterate(X0, group.nsSteps!);
     // NorMuon's per-row (or per-column) scale, applied by the update kernel as it reads X.

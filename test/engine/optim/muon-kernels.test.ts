@@ -67,7 +67,7 @@ describe("Muon's fused kernels against the composed formulas (f64)", () => {
       buf: E.zeros([k, rows, cols], { dtype: "f64" }),
       sm: E.zeros(rows >= cols ? [k, rows, 1] : [k, 1, cols], { dtype: "f64" }),
     };
-    const opt = new E.Muon([{ params, lr: 0.03, momentum: 0.85, weightDecay: 0.3 }]);
+    const opt = new E.Muon([{ params, lr: 0.03, momentum: 0.85, weightDecay: 0.3, polarExpressDtype: "f64" }]);
     for (let s = 0; s < 3; s++) {
       const G = E.randn([k, rows, cols], { dtype: "f64" });
       unstack(G).forEach((g, i) => (params[i].grad = g));
@@ -81,7 +81,7 @@ describe("Muon's fused kernels against the composed formulas (f64)", () => {
   it.each(SHAPES)("%ix%i (%s): Polar Express with GEMM epilogues", (rows, cols) => {
     E.manualSeed(32);
     const g = E.randn([2, rows, cols], { dtype: "f64" });
-    expectClose(E.polarExpress(g), composedPolar(g), 1e-12);
+    expectClose(E.polarExpress(g, "f64"), composedPolar(g), 1e-12);
   });
 
   it("momentum reads the k gradients where they are, at their offsets", () => {
@@ -136,7 +136,7 @@ describe("Muon's fused kernels against the composed formulas (f64)", () => {
     const ref: Composed = { params: E.stack(params).detach(), buf: E.zeros([2, 16, 24]), sm: E.zeros([2, 1, 24]) };
     const G = E.randn([2, 16, 24]);
     unstack(G).forEach((g, i) => (params[i].grad = g));
-    new E.Muon([{ params, lr: 0.04, momentum: 0.95, weightDecay: 0.2 }]).step();
+    new E.Muon([{ params, lr: 0.04, momentum: 0.95, weightDecay: 0.2, polarExpressDtype: "f32" }]).step();
     composedStep(ref, G, 0.04, 0.95, 0.2, 0.95);
     expectClose(E.stack(params), ref.params, 2e-5);
   });

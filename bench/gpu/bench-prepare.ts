@@ -5,6 +5,8 @@
  *
  * AR_BENCH_STEPS > 0 stops after that many steps; otherwise the run ends at the time budget and
  * evaluates val_bpb on the file's validation rows. Either way the last line is a JSON object.
+ * AR_PROFILE_STEPS > 0 prints an op table for that many steps after the first three (op-profile.ts);
+ * give that run its own AR_BENCH_STEPS, since the profiled steps are slower.
  * When train.ts starts importing something else from prepare.ts, bundle.ts fails naming it: add it here.
  */
 import { backend, memoryStats, peakBf16Flops } from "../../src/engine/index.ts";
@@ -13,6 +15,7 @@ import { modelLossFn, type LossModel } from "../../src/data/model-bpb.ts";
 import type { Batch } from "../../src/data/packed-batches.ts";
 import { formatSummary, type RunSummary } from "../../src/data/run-report.ts";
 import type { Tokenizer } from "../../src/data/tokenizer.ts";
+import { opProfiler } from "./op-profile.ts";
 import { readTokenFile, tokenBatches } from "./token-file.ts";
 import { summarizeSteps, type StepRecord } from "./summarize-steps.ts";
 
@@ -27,6 +30,7 @@ export const VOCAB_SIZE = tokens.vocab;
 export const TIME_BUDGET = Number(process.env.AR_BENCH_SECONDS ?? 300);
 export const SEED = Number(process.env.AUTORESEARCH_SEED ?? 42);
 
+const profile = opProfiler(backend().backend, 3, Number(process.env.AR_PROFILE_STEPS ?? 0));
 let figures: Record<string, number> = {};
 let rowsServed = 0;
 const steps: StepRecord[] = [];
@@ -58,6 +62,7 @@ export function logProgress(line: string): void {
   steps.push({ at: performance.now(), tokens: rowsServed * tokens.seqLen });
   rowsServed = 0;
   process.stdout.write(`${line}\n`);
+  profile(steps.length);
   if (stopAfter > 0 && steps.length >= stopAfter) {
     printResults(null);
     process.exit(0);

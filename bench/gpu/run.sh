@@ -2,14 +2,15 @@
 # The GPU host's script: builds the CUDA addon, runs the CUDA op tests, then times our kernels
 # and train.ts against PyTorch on the same GPU and tokens, writing every log under $OUT.
 # Prepare here with bench/gpu/pack.sh, then on the host, from the repository root:
-#   bench/gpu/run.sh [build] [test] [ops] [train] [budget SECONDS]     (default: build test ops train)
+#   bench/gpu/run.sh [build] [test] [ops] [train] [profile] [budget SECONDS]
+#   (default: build test ops train profile)
 # `budget S` trains both sides for S seconds and compares val_bpb (issue 5 asks for 120).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/autoresearch-gpu}
 mkdir -p "$OUT"
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test ops train)
+[ ${#stages[@]} -eq 0 ] && stages=(build test ops train profile)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 log() { echo "=== $* ($(date +%T))"; }
 failed=0
@@ -65,6 +66,11 @@ if wants train; then
   timed train-ours-SSSL env AR_BENCH_STEPS="${STEPS:-20}" node .device/js/train-SSSL.mjs
   compare+=(--ours-train "$OUT/train-ours-L.log" --torch-train "$OUT/train-torch-L.log" --ours-sssl "$OUT/train-ours-SSSL.log"
     --smi-ours "$OUT/train-ours-L.smi" --smi-torch "$OUT/train-torch-L.smi")
+fi
+
+if wants profile; then
+  log "op profile of train.ts (WINDOW_PATTERN L), three steps with a sync around every op"
+  AR_BENCH_STEPS=6 AR_PROFILE_STEPS=3 node .device/js/train-L.mjs 2>&1 | tee "$OUT/profile.log" | grep -v "^step "
 fi
 
 if wants budget; then

@@ -3,6 +3,7 @@ import type { Tensor } from "./tensor.ts";
 import type { OpDef } from "./dispatch.ts";
 import { unref } from "./activations.ts";
 import { trackAllocations, type Storage } from "./memory.ts";
+import { timeOp } from "./op-timer.ts";
 
 let gradEnabled = true;
 
@@ -71,8 +72,8 @@ export function runBackward(root: Tensor, grad: Tensor): void {
         throw new Error(`backward: ${node.op.name} needs tensors that the first backward through this graph released; run the forward pass again`);
       }
       for (const o of node.outputs) grads.delete(o);
-      const [inGrads, scope] = trackAllocations(() =>
-        node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads));
+      const [inGrads, scope] = trackAllocations(() => timeOp(`${node.op.name} backward`, () =>
+        node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads)));
       for (const s of scope) created.add(s);
       node.inputs.forEach((input, i) => {
         const g = inGrads[i];

@@ -4,6 +4,7 @@
  */
 import { isGradEnabled, noGrad, type Node } from "./autograd.ts";
 import type { Storage } from "./memory.ts";
+import { timeOp } from "./op-timer.ts";
 import { formatShape } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 
@@ -80,7 +81,7 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   depth++;
   let result: { outputs: Tensor[]; saved?: Tensor[] };
   try {
-    result = noGrad(() => op.forward(inputs, attrs));
+    result = timeOp(op.name, () => noGrad(() => op.forward(inputs, attrs)));
   } finally {
     depth--;
   }

@@ -15,6 +15,7 @@ export * as F from "./functional.ts";
 export * as nn from "./nn.ts";
 export { AdamW, type AdamWGroup } from "./optim/adamw.ts";
 export { peakBf16Flops } from "./device-peaks.ts";
+export { startOpTimer, stopOpTimer, type OpTime } from "./op-timer.ts";
 export { Muon, polarExpress, POLAR_EXPRESS_COEFFS, type MuonGroup } from "./optim/muon.ts";
 
 export interface BackendInfo {

@@ -123,6 +123,27 @@ void gemmF64(const MatmulArgs& g, const double* a, const double* b, double* c) {
   });
 }
 
+// c = alpha * (the sum of `count` fp32 partial products, each M x N) + beta * c, rounded to T once.
+template <typename T>
+void storeSum(const MatmulArgs& g, const float* partial, int count, T* c) {
+  const int64_t mn = g.M * g.N;
+  parallelFor(g.M, g.N * count, [&](int64_t i) {
+    for (int64_t j = 0; j < g.N; ++j) {
+      float sum = 0;
+      for (int t = 0; t < count; ++t) sum += partial[size_t(t) * size_t(mn) + size_t(i * g.N + j)];
+      const float prev = g.beta == 0 ? 0.f : float(g.beta) * float(Scalar<T>::load(c, i * g.N + j));
+      Scalar<T>::store(c, i * g.N + j, float(g.alpha) * sum + prev);
+    }
+  });
+}
+
+MatmulArgs plainProduct(const MatmulArgs& g) {
+  MatmulArgs unit = g;
+  unit.alpha = 1;
+  unit.beta = 0;
+  return unit;
+}
+
 // Few output tiles but a long K (weight gradients: x^T g over every token): each thread takes a
 // slice of K into its own fp32 buffer, and the slices are summed.
 template <typename T>
@@ -133,9 +154,7 @@ bool gemmSplitK(const MatmulArgs& g, const T* a, const T* b, T* c) {
   const int64_t lda = g.transA ? g.M : g.K, ldb = g.transB ? g.K : g.N;
   const int64_t slice = (g.K + threads - 1) / threads, mn = g.M * g.N;
   std::vector<float> partial(size_t(threads) * size_t(mn));
-  MatmulArgs unit = g;
-  unit.alpha = 1;
-  unit.beta = 0;
+  const MatmulArgs unit = plainProduct(g);
 #pragma omp parallel for schedule(static)
   for (int t = 0; t < threads; ++t) {
     const int64_t k0 = std::min(g.K, t * slice), k1 = std::min(g.K, k0 + slice);
@@ -143,15 +162,19 @@ bool gemmSplitK(const MatmulArgs& g, const T* a, const T* b, T* c) {
     const T* bs = b + (g.transB ? k0 : k0 * ldb);
     gemmPacked<T, float>(unit, k1 - k0, lda, ldb, as, bs, partial.data() + size_t(t) * size_t(mn));
   }
-  parallelFor(g.M, g.N * threads, [&](int64_t i) {
-    for (int64_t j = 0; j < g.N; ++j) {
-      float sum = 0;
-      for (int t = 0; t < threads; ++t) sum += partial[size_t(t) * size_t(mn) + size_t(i * g.N + j)];
-      const float prev = g.beta == 0 ? 0.f : float(g.beta) * float(Scalar<T>::load(c, i * g.N + j));
-      Scalar<T>::store(c, i * g.N + j, float(g.alpha) * sum + prev);
-    }
-  });
+  storeSum(g, partial.data(), threads, c);
   return true;
+}
+
+// gemmPacked adds each KC-long slice of K into c; a bf16 c would be rounded once per slice, so
+// a longer K accumulates in fp32 and is rounded once, as cuBLAS does.
+template <typename T>
+void gemm(const MatmulArgs& g, int64_t lda, int64_t ldb, const T* a, const T* b, T* c) {
+  if (gemmSplitK<T>(g, a, b, c)) return;
+  if (!std::is_same_v<T, bf16> || g.K <= KC) return gemmPacked<T, T>(g, g.K, lda, ldb, a, b, c);
+  std::vector<float> acc(size_t(g.M) * size_t(g.N));
+  gemmPacked<T, float>(plainProduct(g), g.K, lda, ldb, a, b, acc.data());
+  storeSum(g, acc.data(), 1, c);
 }
 
 }  // namespace
@@ -167,7 +190,7 @@ void matmul(const MatmulArgs& g) {
       const T *ai = a + i * g.strideA, *bi = b + i * g.strideB;
       T* ci = c + i * g.strideC;
       if constexpr (std::is_same_v<T, double>) gemmF64(g, ai, bi, ci);
-      else if (!gemmSplitK<T>(g, ai, bi, ci)) gemmPacked<T, T>(g, g.K, lda, ldb, ai, bi, ci);
+      else gemm<T>(g, lda, ldb, ai, bi, ci);
     }
   });
 }

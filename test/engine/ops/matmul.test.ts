@@ -50,6 +50,15 @@ describe("matmul", () => {
     want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(0.05 * Math.max(1, Math.abs(w))));
   });
 
+  it("bf16 output over a long K is rounded once, not once per K block", () => {
+    const M = 96, K = 2048, N = 256; // enough output tiles to skip the split-K path
+    const a = E.randn([M, K]).to("bf16"), b = E.randn([K, N]).to("bf16");
+    const got = E.matmul(a, b).toArray();
+    const want = naive(a.toArray(), b.toArray(), M, K, N);
+    // One rounding to bf16 is at most half an ulp: 2^-8 of the value; fp32 summation adds far less.
+    want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(2 ** -8 * Math.abs(w) + 1e-3));
+  });
+
   it("gradients match finite differences: 2-D, batched, broadcast weight, transposed views", () => {
     gradcheck((a, b) => E.matmul(a, b), [rand64([3, 4]), rand64([4, 2])]);
     gradcheck((a, b) => E.matmul(a, b), [rand64([2, 3, 4]), rand64([2, 4, 5])]);

@@ -11,8 +11,24 @@
 namespace ar::cpu {
 
 namespace {
+// z = softcap * tanh(x / softcap) (or x) for one row, in the accumulation type. Separate loops
+// per case keep each one free of branches, so they vectorize.
+template <typename T, typename A>
+void cappedRow(const T* x, int64_t n, double softcap, A* z) {
+  if (softcap > 0) {
+    const A cap = A(softcap), inv = A(1) / cap;
+    for (int64_t j = 0; j < n; ++j) z[j] = cap * tanhOf<A>(A(Scalar<T>::load(x, j)) * inv);
+  } else {
+    for (int64_t j = 0; j < n; ++j) z[j] = A(Scalar<T>::load(x, j));
+  }
+}
+
 template <typename A>
-inline A capped(A z, double softcap) { return softcap > 0 ? A(softcap) * tanhOf<A>(z / A(softcap)) : z; }
+A* rowBuffer(int64_t n) {
+  thread_local std::vector<A> z;
+  z.resize(size_t(n));
+  return z.data();
+}
 
 void checkTargets(const int32_t* t, int64_t rows, int64_t vocab, int64_t ignore) {
   for (int64_t r = 0; r < rows; ++r)
@@ -31,13 +47,14 @@ void crossEntropyForward(const CrossEntropyArgs& a) {
     A *loss = as<A>(a.loss), *lse = as<A>(a.lse), *count = as<A>(a.count);
     parallelFor(a.rows, a.vocab * 8, [&](int64_t r) {
       // The capped row is computed once into a buffer so tanh runs once per logit.
-      thread_local std::vector<A> z;
-      z.resize(size_t(a.vocab));
-      const int64_t base = r * a.vocab;
-      A m = -INFINITY;
-      for (int64_t j = 0; j < a.vocab; ++j) {
-        z[j] = capped(A(Scalar<T>::load(x, base + j)), a.softcap);
-        m = std::max(m, z[j]);
+      A* z = rowBuffer<A>(a.vocab);
+      cappedRow(x + r * a.vocab, a.vocab, a.softcap, z);
+      // Capped logits never exceed the cap, which then serves as the shift; only plain logits need
+      // their maximum (a reduction that does not vectorize).
+      A m = A(a.softcap);
+      if (a.softcap <= 0) {
+        m = -INFINITY;
+        for (int64_t j = 0; j < a.vocab; ++j) m = z[j] > m ? z[j] : m;
       }
       A sum = 0;
       for (int64_t j = 0; j < a.vocab; ++j) sum += expOf<A>(z[j] - m);
@@ -50,7 +67,8 @@ void crossEntropyForward(const CrossEntropyArgs& a) {
   });
 }
 
-// dlogits = gloss[r] * (softmax(z) - onehot(t)) * dz/dlogits.
+// dlogits = gloss[r] * (softmax(z) - onehot(t)) * dz/dlogits. The row is read into a buffer
+// first, so dlogits may be the logits themselves.
 void crossEntropyBackward(const CrossEntropyBackwardArgs& a) {
   const int32_t* t = as<int32_t>(a.targets);
   dispatchFloat(a.logits.dtype, "cross_entropy backward", [&](auto tag) {
@@ -59,17 +77,17 @@ void crossEntropyBackward(const CrossEntropyBackwardArgs& a) {
     const T* x = as<T>(a.logits);
     const A *lse = as<A>(a.lse), *gl = as<A>(a.gloss);
     T* dx = as<T>(a.dlogits);
-    parallelFor(a.rows, a.vocab, [&](int64_t r) {
+    parallelFor(a.rows, a.vocab * 8, [&](int64_t r) {
       const int64_t base = r * a.vocab;
       const bool ignored = t[r] == a.ignoreIndex;
-      const A g = ignored ? A(0) : gl[r];
-      for (int64_t j = 0; j < a.vocab; ++j) {
-        A raw = Scalar<T>::load(x, base + j);
-        A z = capped(raw, a.softcap);
-        A d = expOf<A>(z - lse[r]) - (j == t[r] ? A(1) : A(0));
-        if (a.softcap > 0) { A th = z / A(a.softcap); d *= A(1) - th * th; }
-        Scalar<T>::store(dx, base + j, g * d);
-      }
+      const A g = ignored ? A(0) : gl[r], l = lse[r];
+      A* z = rowBuffer<A>(a.vocab);
+      cappedRow(x + base, a.vocab, a.softcap, z);
+      // d softcap(x)/dx = 1 - (z / softcap)^2.
+      const A inv = a.softcap > 0 ? A(1) / A(a.softcap) : A(0);
+      auto slope = [&](A zj) { return A(1) - zj * inv * zj * inv; };
+      for (int64_t j = 0; j < a.vocab; ++j) Scalar<T>::store(dx, base + j, g * expOf<A>(z[j] - l) * slope(z[j]));
+      if (!ignored) Scalar<T>::store(dx, base + t[r], g * (expOf<A>(z[t[r]] - l) - A(1)) * slope(z[t[r]]));
     });
   });
 }

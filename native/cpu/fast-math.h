@@ -8,7 +8,10 @@ namespace ar::cpu {
 
 // exp(x) = 2^n * exp(r), r = x - n ln2 in [-ln2/2, ln2/2], exp(r) by a degree-6 polynomial.
 inline float fastExp(float x) {
-  x = std::fmin(std::fmax(x, -87.3f), 88.3f);  // keeps 2^n a normal float
+  // Keeps 2^n a normal float. Comparisons, not fmin/fmax, whose NaN rule stops vectorization
+  // (a NaN passes through either way).
+  x = x < -87.3f ? -87.3f : x;
+  x = x > 88.3f ? 88.3f : x;
   const float n = std::nearbyint(x * 1.44269504088896341f);
   const float r = std::fma(n, -1.428606765330187e-06f, std::fma(n, -0.693145751953125f, x));
   float p = 1.3888889e-3f;

@@ -1,10 +1,44 @@
 // Elementwise ops: broadcasting binary ops over strided inputs, unary ops and their backward.
+#include <algorithm>
+#include <type_traits>
 #include "../common/dispatch.h"
 #include "../common/unary-math.h"
 #include "kernels.h"
 #include "parallel.h"
 
 namespace ar::cpu {
+
+namespace {
+// Calls f with the op as a compile-time constant, so each op gets a loop of its own that
+// vectorizes; a switch on the op for every element does not.
+template <typename F>
+void withUnaryOp(UnaryOp op, F&& f) {
+  switch (op) {
+#define AR_UNARY_CASE(name) \
+    case UnaryOp::name: return f(std::integral_constant<UnaryOp, UnaryOp::name>{});
+    AR_UNARY_CASE(Neg) AR_UNARY_CASE(Relu) AR_UNARY_CASE(Square) AR_UNARY_CASE(Tanh) AR_UNARY_CASE(Sigmoid)
+    AR_UNARY_CASE(Rsqrt) AR_UNARY_CASE(Exp) AR_UNARY_CASE(Log) AR_UNARY_CASE(Sqrt) AR_UNARY_CASE(Abs)
+    AR_UNARY_CASE(AddScalar) AR_UNARY_CASE(MulScalar) AR_UNARY_CASE(PowScalar) AR_UNARY_CASE(ReluSquare)
+    AR_UNARY_CASE(Softcap) AR_UNARY_CASE(Sign) AR_UNARY_CASE(Step)
+#undef AR_UNARY_CASE
+  }
+  fail("unary: unknown op ", int(op));
+}
+
+template <typename F>
+void withBinaryOp(BinaryOp op, F&& f) {
+  switch (op) {
+    case BinaryOp::Add: return f(std::integral_constant<BinaryOp, BinaryOp::Add>{});
+    case BinaryOp::Sub: return f(std::integral_constant<BinaryOp, BinaryOp::Sub>{});
+    case BinaryOp::Mul: return f(std::integral_constant<BinaryOp, BinaryOp::Mul>{});
+    case BinaryOp::Div: return f(std::integral_constant<BinaryOp, BinaryOp::Div>{});
+    case BinaryOp::Max: return f(std::integral_constant<BinaryOp, BinaryOp::Max>{});
+  }
+  fail("binary: unknown op ", int(op));
+}
+// Unary ops run over chunks of this many elements: a loop long enough to vectorize per thread.
+constexpr int64_t kChunk = 4096;
+}  // namespace
 
 void binary(const BinaryArgs& a) {
   int64_t inner = a.ndim > 0 ? a.shape[a.ndim - 1] : 1;
@@ -17,23 +51,34 @@ void binary(const BinaryArgs& a) {
     using A = typename Scalar<T>::Acc;
     dispatchFloat(a.a.dtype, "binary", [&](auto xTag) {
       dispatchFloat(a.b.dtype, "binary", [&](auto yTag) {
-        using X = decltype(xTag);
-        using Y = decltype(yTag);
-        const X* x = as<X>(a.a);
-        const Y* y = as<Y>(a.b);
-        T* out = as<T>(a.out);
-        int64_t sx = a.ndim > 0 ? a.aStrides[a.ndim - 1] : 0, sy = a.ndim > 0 ? a.bStrides[a.ndim - 1] : 0;
-        parallelFor(rows, inner, [&](int64_t row) {
-          int64_t ox = 0, oy = 0, rem = row;
-          for (int d = a.ndim - 2; d >= 0; --d) {
-            int64_t k = rem % a.shape[d];
-            rem /= a.shape[d];
-            ox += k * a.aStrides[d];
-            oy += k * a.bStrides[d];
-          }
-          for (int64_t j = 0; j < inner; ++j)
-            Scalar<T>::store(out, row * inner + j,
-                             binaryValue<A>(a.op, A(Scalar<X>::load(x, ox + j * sx)), A(Scalar<Y>::load(y, oy + j * sy))));
+        withBinaryOp(a.op, [&](auto op) {
+          using X = decltype(xTag);
+          using Y = decltype(yTag);
+          const X* x = as<X>(a.a);
+          const Y* y = as<Y>(a.b);
+          T* out = as<T>(a.out);
+          int64_t sx = a.ndim > 0 ? a.aStrides[a.ndim - 1] : 0, sy = a.ndim > 0 ? a.bStrides[a.ndim - 1] : 0;
+          parallelFor(rows, inner, [&](int64_t row) {
+            int64_t ox = 0, oy = 0, rem = row;
+            for (int d = a.ndim - 2; d >= 0; --d) {
+              int64_t k = rem % a.shape[d];
+              rem /= a.shape[d];
+              ox += k * a.aStrides[d];
+              oy += k * a.bStrides[d];
+            }
+            T* o = out + row * inner;
+            auto value = [&](int64_t i, int64_t j) {
+              return binaryValue<A>(op, A(Scalar<X>::load(x, i)), A(Scalar<Y>::load(y, j)));
+            };
+            // The common layouts (contiguous, or a broadcast scalar) get loops without strides.
+            if (sx == 1 && sy == 1) {
+              for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j, oy + j));
+            } else if (sx == 1 && sy == 0) {
+              for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j, oy));
+            } else {
+              for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j * sx, oy + j * sy));
+            }
+          });
         });
       });
     });
@@ -42,23 +87,35 @@ void binary(const BinaryArgs& a) {
 
 void unary(const UnaryArgs& a) {
   dispatchFloat(a.out.dtype, "unary", [&](auto tag) {
-    using T = decltype(tag);
-    using A = typename Scalar<T>::Acc;
-    const T* x = as<T>(a.x);
-    T* out = as<T>(a.out);
-    parallelFor(a.n, 4, [&](int64_t i) { Scalar<T>::store(out, i, unaryValue<A>(a.op, Scalar<T>::load(x, i), A(a.s))); });
+    withUnaryOp(a.op, [&](auto op) {
+      using T = decltype(tag);
+      using A = typename Scalar<T>::Acc;
+      const T* x = as<T>(a.x);
+      T* out = as<T>(a.out);
+      const A s = A(a.s);
+      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
+        const int64_t end = std::min(a.n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) Scalar<T>::store(out, i, unaryValue<A>(op, Scalar<T>::load(x, i), s));
+      });
+    });
   });
 }
 
 void unaryBackward(const UnaryBackwardArgs& a) {
   dispatchFloat(a.out.dtype, "unaryBackward", [&](auto tag) {
-    using T = decltype(tag);
-    using A = typename Scalar<T>::Acc;
-    const T *x = as<T>(a.x), *y = as<T>(a.y), *g = as<T>(a.g);
-    T* out = as<T>(a.out);
-    parallelFor(a.n, 4, [&](int64_t i) {
-      A d = unaryDerivative<A>(a.op, Scalar<T>::load(x, i), Scalar<T>::load(y, i), A(a.s));
-      Scalar<T>::store(out, i, Scalar<T>::load(g, i) * d);
+    withUnaryOp(a.op, [&](auto op) {
+      using T = decltype(tag);
+      using A = typename Scalar<T>::Acc;
+      const T *x = as<T>(a.x), *y = as<T>(a.y), *g = as<T>(a.g);
+      T* out = as<T>(a.out);
+      const A s = A(a.s);
+      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
+        const int64_t end = std::min(a.n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) {
+          const A d = unaryDerivative<A>(op, Scalar<T>::load(x, i), Scalar<T>::load(y, i), s);
+          Scalar<T>::store(out, i, Scalar<T>::load(g, i) * d);
+        }
+      });
     });
   });
 }

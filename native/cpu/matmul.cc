@@ -144,13 +144,16 @@ MatmulArgs plainProduct(const MatmulArgs& g) {
   return unit;
 }
 
-// Few output tiles but a long K (weight gradients: x^T g over every token): each thread takes a
-// slice of K into its own fp32 buffer, and the slices are summed.
+// A long K (weight gradients: x^T g over every token) against few output tiles, or against an
+// output small next to K: each thread takes a slice of K into its own fp32 buffer, and the
+// slices are summed. Splitting the output instead would pass over K in 256-long blocks with a
+// barrier between all threads for each.
 template <typename T>
 bool gemmSplitK(const MatmulArgs& g, const T* a, const T* b, T* c) {
   const int threads = maxThreads();
   const int64_t tiles = ((g.M + 47) / 48) * ((g.N + 127) / 128);
-  if (threads < 2 || tiles >= 2 * threads || g.K < 1024) return false;
+  const bool longK = g.K >= 2 * std::max(g.M, g.N);
+  if (threads < 2 || g.K < 1024 || (tiles >= 2 * threads && !longK)) return false;
   const int64_t lda = g.transA ? g.M : g.K, ldb = g.transB ? g.K : g.N;
   const int64_t slice = (g.K + threads - 1) / threads, mn = g.M * g.N;
   std::vector<float> partial(size_t(threads) * size_t(mn));

@@ -49,36 +49,34 @@ void binary(const BinaryArgs& a) {
   dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
     using A = typename Scalar<T>::Acc;
-    dispatchFloat(a.a.dtype, "binary", [&](auto xTag) {
-      dispatchFloat(a.b.dtype, "binary", [&](auto yTag) {
-        withBinaryOp(a.op, [&](auto op) {
-          using X = decltype(xTag);
-          using Y = decltype(yTag);
-          const X* x = as<X>(a.a);
-          const Y* y = as<Y>(a.b);
-          T* out = as<T>(a.out);
-          int64_t sx = a.ndim > 0 ? a.aStrides[a.ndim - 1] : 0, sy = a.ndim > 0 ? a.bStrides[a.ndim - 1] : 0;
-          parallelFor(rows, inner, [&](int64_t row) {
-            int64_t ox = 0, oy = 0, rem = row;
-            for (int d = a.ndim - 2; d >= 0; --d) {
-              int64_t k = rem % a.shape[d];
-              rem /= a.shape[d];
-              ox += k * a.aStrides[d];
-              oy += k * a.bStrides[d];
-            }
-            T* o = out + row * inner;
-            auto value = [&](int64_t i, int64_t j) {
-              return binaryValue<A>(op, A(Scalar<X>::load(x, i)), A(Scalar<Y>::load(y, j)));
-            };
-            // The common layouts (contiguous, or a broadcast scalar) get loops without strides.
-            if (sx == 1 && sy == 1) {
-              for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j, oy + j));
-            } else if (sx == 1 && sy == 0) {
-              for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j, oy));
-            } else {
-              for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j * sx, oy + j * sy));
-            }
-          });
+    dispatchFloatPair(a.a.dtype, a.b.dtype, "binary", [&](auto xTag, auto yTag) {
+      withBinaryOp(a.op, [&](auto op) {
+        using X = decltype(xTag);
+        using Y = decltype(yTag);
+        const X* x = as<X>(a.a);
+        const Y* y = as<Y>(a.b);
+        T* out = as<T>(a.out);
+        int64_t sx = a.ndim > 0 ? a.aStrides[a.ndim - 1] : 0, sy = a.ndim > 0 ? a.bStrides[a.ndim - 1] : 0;
+        parallelFor(rows, inner, [&](int64_t row) {
+          int64_t ox = 0, oy = 0, rem = row;
+          for (int d = a.ndim - 2; d >= 0; --d) {
+            int64_t k = rem % a.shape[d];
+            rem /= a.shape[d];
+            ox += k * a.aStrides[d];
+            oy += k * a.bStrides[d];
+          }
+          T* o = out + row * inner;
+          auto value = [&](int64_t i, int64_t j) {
+            return binaryValue<A>(op, A(Scalar<X>::load(x, i)), A(Scalar<Y>::load(y, j)));
+          };
+          // The common layouts (contiguous, or a broadcast scalar) get loops without strides.
+          if (sx == 1 && sy == 1) {
+            for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j, oy + j));
+          } else if (sx == 1 && sy == 0) {
+            for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j, oy));
+          } else {
+            for (int64_t j = 0; j < inner; ++j) Scalar<T>::store(o, j, value(ox + j * sx, oy + j * sy));
+          }
         });
       });
     });

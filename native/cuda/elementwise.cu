@@ -41,13 +41,11 @@ void binary(const BinaryArgs& a) {
   if (n == 0) return;
   dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
-    dispatchFloat(a.a.dtype, "binary", [&](auto xTag) {
-      dispatchFloat(a.b.dtype, "binary", [&](auto yTag) {
-        using X = decltype(xTag);
-        using Y = decltype(yTag);
-        binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<X>(a.a), as<Y>(a.b), as<T>(a.out), n, layout);
-        CUDA_CHECK_LAUNCH();
-      });
+    dispatchFloatPair(a.a.dtype, a.b.dtype, "binary", [&](auto xTag, auto yTag) {
+      using X = decltype(xTag);
+      using Y = decltype(yTag);
+      binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<X>(a.a), as<Y>(a.b), as<T>(a.out), n, layout);
+      CUDA_CHECK_LAUNCH();
     });
   });
 }

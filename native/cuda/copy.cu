@@ -3,6 +3,7 @@
 #include "check.h"
 #include "device.h"
 #include "kernels.h"
+#include "lanes.h"
 #include "strided.h"
 
 namespace ar::cuda {
@@ -24,6 +25,18 @@ __global__ void copyKernel(const S* src, O* out, int64_t n, StridedLayout layout
   }
 }
 
+// A contiguous copy or cast, four elements per access where lanesAligned allows.
+template <typename S, typename O>
+__global__ void copyLanesKernel(const S* src, O* out, int64_t n) {
+  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
+    const Lanes<S> in = loadLanes(src, q);
+    Lanes<O> r;
+    for (int e = 0; e < kLanes; ++e) store(r.v, e, Acc<O>(load(in.v, e)));
+    storeLanes(out, q, r);
+  }
+  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, Acc<O>(load(src, i)));
+}
+
 }  // namespace
 
 void fill(const FillArgs& a) {
@@ -43,7 +56,11 @@ void copy(const CopyArgs& a) {
     using S = decltype(srcTag);
     dispatchAny(a.out.dtype, "copy", [&](auto outTag) {
       using O = decltype(outTag);
-      copyKernel<S, O><<<gridFor(n), kThreads, 0, context().stream>>>(as<S>(a.src), as<O>(a.out), n, layout);
+      const S* src = as<S>(a.src);
+      O* out = as<O>(a.out);
+      const bool flat = layout.ndim == 1 && layout.strides[0][0] == 1 && layout.strides[1][0] == 1;
+      if (flat && lanesAligned(src) && lanesAligned(out)) copyLanesKernel<S, O><<<gridFor(n / kLanes + 1), kThreads, 0, context().stream>>>(src, out, n);
+      else copyKernel<S, O><<<gridFor(n), kThreads, 0, context().stream>>>(src, out, n, layout);
       CUDA_CHECK_LAUNCH();
     });
   });

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "device.h"
 #include "kernels.h"
+#include "lanes.h"
 #include "strided.h"
 
 namespace ar::cuda {
@@ -20,6 +21,44 @@ __global__ void binaryKernel(BinaryOp op, const X* a, const Y* b, T* out, int64_
     offsetsAt(layout, i, off);
     store(out, i, binaryValue<A>(op, A(load(a, off[0])), A(load(b, off[1]))));
   }
+}
+
+// The same for contiguous operands that lanesAligned allows, four elements per access; b is
+// contiguous too, or (kScalarB) one value broadcast over all of a.
+template <typename X, typename Y, typename T, bool kScalarB>
+__global__ void binaryLanesKernel(BinaryOp op, const X* a, const Y* b, T* out, int64_t n) {
+  using A = Acc<T>;
+  auto bAt = [&](int64_t i) { return A(load(b, kScalarB ? 0 : i)); };
+  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
+    const Lanes<X> x = loadLanes(a, q);
+    Lanes<T> r;
+    for (int e = 0; e < kLanes; ++e) store(r.v, e, binaryValue<A>(op, A(load(x.v, e)), bAt(q * kLanes + e)));
+    storeLanes(out, q, r);
+  }
+  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, binaryValue<A>(op, A(load(a, i)), bAt(i)));
+}
+
+template <typename T>
+__global__ void unaryLanesKernel(UnaryOp op, const T* x, T* out, int64_t n, Acc<T> s) {
+  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
+    const Lanes<T> in = loadLanes(x, q);
+    Lanes<T> r;
+    for (int e = 0; e < kLanes; ++e) store(r.v, e, unaryValue<Acc<T>>(op, load(in.v, e), s));
+    storeLanes(out, q, r);
+  }
+  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, unaryValue<Acc<T>>(op, load(x, i), s));
+}
+
+template <typename T>
+__global__ void unaryBackwardLanesKernel(UnaryOp op, const T* x, const T* y, const T* g, T* out, int64_t n, Acc<T> s) {
+  using A = Acc<T>;
+  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
+    const Lanes<T> xs = loadLanes(x, q), ys = loadLanes(y, q), gs = loadLanes(g, q);
+    Lanes<T> r;
+    for (int e = 0; e < kLanes; ++e) store(r.v, e, A(load(gs.v, e)) * unaryDerivative<A>(op, load(xs.v, e), load(ys.v, e), s));
+    storeLanes(out, q, r);
+  }
+  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, load(g, i) * unaryDerivative<A>(op, load(x, i), load(y, i), s));
 }
 
 template <typename T>
@@ -39,12 +78,24 @@ void binary(const BinaryArgs& a) {
   const StridedLayout layout = coalesce(a.ndim, a.shape, a.aStrides, a.bStrides);
   const int64_t n = layout.count;
   if (n == 0) return;
+  // One dim walked contiguously by a (and by b, or b one broadcast value): the four-lane path.
+  const bool flat = layout.ndim == 1 && layout.strides[0][0] == 1 && (layout.strides[1][0] == 1 || layout.strides[1][0] == 0);
+  const bool scalarB = flat && layout.strides[1][0] == 0;
   dispatchFloat(a.out.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
     dispatchFloatPair(a.a.dtype, a.b.dtype, "binary", [&](auto xTag, auto yTag) {
       using X = decltype(xTag);
       using Y = decltype(yTag);
-      binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, as<X>(a.a), as<Y>(a.b), as<T>(a.out), n, layout);
+      const X* x = as<X>(a.a);
+      const Y* y = as<Y>(a.b);
+      T* out = as<T>(a.out);
+      cudaStream_t s = context().stream;
+      if (flat && lanesAligned(x) && lanesAligned(out) && (scalarB || lanesAligned(y))) {
+        if (scalarB) binaryLanesKernel<X, Y, T, true><<<gridFor(n / kLanes + 1), kThreads, 0, s>>>(a.op, x, y, out, n);
+        else binaryLanesKernel<X, Y, T, false><<<gridFor(n / kLanes + 1), kThreads, 0, s>>>(a.op, x, y, out, n);
+      } else {
+        binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, s>>>(a.op, x, y, out, n, layout);
+      }
       CUDA_CHECK_LAUNCH();
     });
   });
@@ -54,7 +105,11 @@ void unary(const UnaryArgs& a) {
   if (a.n == 0) return;
   dispatchFloat(a.out.dtype, "unary", [&](auto tag) {
     using T = decltype(tag);
-    unaryKernel<T><<<gridFor(a.n), kThreads, 0, context().stream>>>(a.op, as<T>(a.x), as<T>(a.out), a.n, Acc<T>(a.s));
+    const T* x = as<T>(a.x);
+    T* out = as<T>(a.out);
+    cudaStream_t s = context().stream;
+    if (lanesAligned(x) && lanesAligned(out)) unaryLanesKernel<T><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(a.op, x, out, a.n, Acc<T>(a.s));
+    else unaryKernel<T><<<gridFor(a.n), kThreads, 0, s>>>(a.op, x, out, a.n, Acc<T>(a.s));
     CUDA_CHECK_LAUNCH();
   });
 }
@@ -63,8 +118,14 @@ void unaryBackward(const UnaryBackwardArgs& a) {
   if (a.n == 0) return;
   dispatchFloat(a.out.dtype, "unaryBackward", [&](auto tag) {
     using T = decltype(tag);
-    unaryBackwardKernel<T><<<gridFor(a.n), kThreads, 0, context().stream>>>(a.op, as<T>(a.x), as<T>(a.y), as<T>(a.g),
-                                                                             as<T>(a.out), a.n, Acc<T>(a.s));
+    const T *x = as<T>(a.x), *y = as<T>(a.y), *g = as<T>(a.g);
+    T* out = as<T>(a.out);
+    cudaStream_t s = context().stream;
+    const Acc<T> scalar = Acc<T>(a.s);
+    if (lanesAligned(x) && lanesAligned(y) && lanesAligned(g) && lanesAligned(out))
+      unaryBackwardLanesKernel<T><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(a.op, x, y, g, out, a.n, scalar);
+    else
+      unaryBackwardKernel<T><<<gridFor(a.n), kThreads, 0, s>>>(a.op, x, y, g, out, a.n, scalar);
     CUDA_CHECK_LAUNCH();
   });
 }

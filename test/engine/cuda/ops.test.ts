@@ -57,6 +57,16 @@ describe.skipIf(!hasCuda)("CUDA backend against the CPU reference", () => {
       expectSameOnDevices([a, b.abs().add(0.5)], (x, y) => x.div(y), { grad: true });
     });
 
+    it.each(FLOATS)("handles lengths past a multiple of four and unaligned views, four lanes or one at a time (%s)", (dtype) => {
+      for (const [n, start] of [[4099, 0], [4099, 1], [4097, 3]]) {
+        // The views are cut on each device, so the offset survives the copy to the GPU.
+        expectSameOnDevices([randn([n], dtype), randn([n], dtype)], (x, y) => {
+          const a = x.slice(0, start, n), b = y.slice(0, start, n);
+          return [a.add(b), a.mul(b.sum()), F.reluSquare(a), a.tanh(), a.to("f32"), a.to("bf16")];
+        }, { grad: true });
+      }
+    });
+
     it("reads mixed float inputs as they are, in the wider dtype", () => {
       const a = randn([4, 1, 6], "bf16"), b = randn([3, 1], "f32");
       expectSameOnDevices([a, b], (x, y) => [x.add(y), y.sub(x), x.mul(y)], { grad: true });

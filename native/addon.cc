@@ -245,6 +245,19 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value productSum(const Napi::CallbackInfo& info) {
+  Args a(info, "product sum");
+  Pending x = pending(a, "x"), y = pending(a, "y"), out = pending(a, "out");
+  int64_t outer = a.size(), r = a.size(), inner = a.size();
+  ProductSumArgs args{resolve("product sum", x, outer * r * inner), resolve("product sum", y, outer * r * inner),
+                      resolve("product sum", out, outer * inner), outer, r, inner};
+  expectFloat("product sum", args.x);
+  expectFloat("product sum", args.y);
+  expectDtype("product sum", "out", args.out, widerFloat(args.x.dtype, args.y.dtype));
+  a.backend().productSum(args);
+  return info.Env().Undefined();
+}
+
 Napi::Value matmul(const Napi::CallbackInfo& info) {
   Args a(info, "matmul");
   Pending pa = pending(a, "a"), pb = pending(a, "b"), pc = pending(a, "c");
@@ -520,6 +533,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   set("unary", unary);
   set("unaryBackward", unaryBackward);
   set("reduce", reduce);
+  set("productSum", productSum);
   set("matmul", matmul);
   set("embeddingForward", [](const Napi::CallbackInfo& i) { return embedding(i, false); });
   set("embeddingBackward", [](const Napi::CallbackInfo& i) { return embedding(i, true); });

@@ -41,6 +41,9 @@ struct UnaryBackwardArgs { UnaryOp op; Buf x, y, g, out; int64_t n; double s; };
 // out[outer, inner] = reduce over r of x[outer, r, inner] (x contiguous).
 enum class ReduceOp : int32_t { Sum = 0, Max = 1 };
 struct ReduceArgs { ReduceOp op; Buf x, out; int64_t outer, r, inner; };
+// out[outer, inner] = sum over r of x * y, x and y contiguous (outer, r, inner) of two float
+// dtypes, out in the wider: the gradient of a broadcast multiplier without materialising x * y.
+struct ProductSumArgs { Buf x, y, out; int64_t outer, r, inner; };
 
 // c[b] = alpha * op(a[b]) @ op(b[b]) + beta * c[b]; a: (M,K) or (K,M) if transA; b: (K,N) or (N,K).
 // Batch strides in elements (0 broadcasts a matrix over the batch).
@@ -94,6 +97,7 @@ struct MuonUpdateArgs { std::vector<Buf> params; Buf x, scale; int64_t rows, col
 #define AR_KERNELS(X)                                                                          \
   X(fill, FillArgs) X(copy, CopyArgs) X(random, RandomArgs) X(binary, BinaryArgs)              \
   X(unary, UnaryArgs) X(unaryBackward, UnaryBackwardArgs) X(reduce, ReduceArgs)                \
+  X(productSum, ProductSumArgs)                                                                \
   X(matmul, MatmulArgs) X(embeddingForward, EmbeddingArgs) X(embeddingBackward, EmbeddingArgs) \
   X(rmsNormForward, RmsNormArgs) X(rmsNormBackward, RmsNormBackwardArgs) X(rotary, RotaryArgs) \
   X(attentionForward, AttentionArgs) X(attentionBackward, AttentionBackwardArgs)               \

@@ -33,4 +33,27 @@ void reduce(const ReduceArgs& a) {
   });
 }
 
+void productSum(const ProductSumArgs& a) {
+  dispatchFloat(a.out.dtype, "product sum", [&](auto tag) {
+    using T = decltype(tag);
+    using A = typename Scalar<T>::Acc;
+    dispatchFloatPair(a.x.dtype, a.y.dtype, "product sum", [&](auto xTag, auto yTag) {
+      using X = decltype(xTag);
+      using Y = decltype(yTag);
+      const X* x = as<X>(a.x);
+      const Y* y = as<Y>(a.y);
+      T* out = as<T>(a.out);
+      parallelFor(a.outer * a.inner, a.r, [&](int64_t o) {
+        const int64_t base = (o / a.inner) * a.r * a.inner + o % a.inner;
+        double acc = 0;  // as Sum: long reductions stay accurate in f32
+        for (int64_t k = 0; k < a.r; ++k) {
+          const int64_t at = base + k * a.inner;
+          acc += double(A(Scalar<X>::load(x, at))) * double(A(Scalar<Y>::load(y, at)));
+        }
+        Scalar<T>::store(out, o, A(acc));
+      });
+    });
+  });
+}
+
 }  // namespace ar::cpu

@@ -5,7 +5,7 @@ import { isFloat } from "../dtype.ts";
 import { native } from "../native.ts";
 import { broadcastShapes, formatShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { sumToShape } from "./reduce.ts";
+import { productSumToShape, sumToShape } from "./reduce.ts";
 
 const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4 } as const;
 type BinaryName = keyof typeof BINARY;
@@ -42,8 +42,12 @@ const subOp = defineBinary("sub", {
   backward: ({ inputs: [a, b] }, [g]) => [gradAs(a, g!), gradAs(b, g!.neg())],
   keeps: readsNothing,
 });
+/** The gradient of one factor of a product, `other` being the other factor. */
+const factorGrad = (t: Tensor, g: Tensor, other: Tensor): Tensor | null =>
+  t.requiresGrad ? productSumToShape(g, other, t.shape).to(t.dtype) : null;
+
 const mulOp = defineBinary("mul", {
-  backward: ({ inputs: [a, b] }, [g]) => [gradFor(a, () => g!.mul(b)), gradFor(b, () => g!.mul(a))],
+  backward: ({ inputs: [a, b] }, [g]) => [factorGrad(a, g!, b), factorGrad(b, g!, a)],
   keeps: ({ inputs: [a, b] }) => [b.requiresGrad ? a : null, a.requiresGrad ? b : null],
 });
 const divOp = defineBinary("div", {

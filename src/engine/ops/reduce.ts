@@ -1,4 +1,5 @@
 /** Reductions: sum, mean and norm over dims, and sumToShape for broadcast gradients. */
+import { promote } from "../autocast.ts";
 import { apply, defineOp, opError } from "../dispatch.ts";
 import { native } from "../native.ts";
 import { normalizeDim, numelOf, sameShape } from "../shape.ts";
@@ -52,10 +53,32 @@ export function norm(x: Tensor, dim?: number | number[], keepdim = false): Tenso
   return sum(x.square(), dim, keepdim).sqrt();
 }
 
+/** The dims of `g` that broadcasting to it from `shape` added or expanded. */
+function broadcastDims(g: Tensor, shape: readonly number[]): number[] {
+  const lead = g.ndim - shape.length;
+  return g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+}
+
 /** Sums `g` over the dims that broadcasting added or expanded, back to `shape`. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  const dims = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
-  return sum(g, dims, true).reshape(...shape);
+  return sum(g, broadcastDims(g, shape), true).reshape(...shape);
+}
+
+/**
+ * sumToShape(g * x, shape), the gradient of a multiplier broadcast from `shape`, in one pass
+ * without the g * x tensor when the summed dims are one run of g's (as for a scalar or a
+ * per-row gate) and x has g's shape; otherwise g * x is formed, broadcasting x. The result has
+ * the wider dtype.
+ */
+export function productSumToShape(g: Tensor, x: Tensor, shape: readonly number[]): Tensor {
+  const dims = broadcastDims(g, shape);
+  const run = dims.length > 0 && dims[dims.length - 1] - dims[0] === dims.length - 1;
+  if (!run || !sameShape(g.shape, x.shape)) return sumToShape(g.mul(x), shape);
+  const [d0, d1] = [dims[0], dims[dims.length - 1] + 1];
+  const gc = g.contiguous(), xc = x.contiguous();
+  const out = Tensor.empty(shape, promote(g.dtype, x.dtype), g.device);
+  native.productSum(gc.storage.id, gc.offset, xc.storage.id, xc.offset, out.storage.id, 0,
+    numelOf(g.shape.slice(0, d0)), numelOf(g.shape.slice(d0, d1)), numelOf(g.shape.slice(d1)));
+  return out;
 }

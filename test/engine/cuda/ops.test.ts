@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as E from "../../../src/engine/index.ts";
 import { native } from "../../../src/engine/native.ts";
+import { productSumToShape } from "../../../src/engine/ops/reduce.ts";
 import { expectSameOnDevices, hasCuda, onDevice, relativeError } from "./compare-devices.ts";
 
 const { F } = E;
@@ -70,6 +71,13 @@ describe.skipIf(!hasCuda)("CUDA backend against the CPU reference", () => {
     it("reads mixed float inputs as they are, in the wider dtype", () => {
       const a = randn([4, 1, 6], "bf16"), b = randn([3, 1], "f32");
       expectSameOnDevices([a, b], (x, y) => [x.add(y), y.sub(x), x.mul(y)], { grad: true });
+    });
+
+    it("sums a broadcast multiplier's gradient in one pass: a scalar, a gate, a middle run", () => {
+      const x = randn([2, 64, 4, 128], "bf16"), scalar = randn([1]), gate = randn([2, 64, 4, 1], "bf16"), mid = randn([2, 1, 1, 128]);
+      expectSameOnDevices([x, scalar, gate, mid], (t, s, g, m) => [t.mul(s), t.mul(g), t.mul(m)], { grad: true });
+      const g = randn([2, 4096, 8]), y = randn([2, 4096, 8], "bf16");  // long enough for two passes
+      expectSameOnDevices([g, y], (a, b) => [productSumToShape(a, b, [1]), productSumToShape(a, b, [2, 1, 8])]);
     });
 
     it.each(FLOATS)("applies every unary op and its derivative (%s)", (dtype) => {

@@ -6,9 +6,11 @@
  *   npx tsx bench/gpu/bundle.ts OUTDIR [--set NAME=VALUE ...]
  *
  * --set changes a `const NAME = ...;` line of train.ts in the train bundles (e.g. DEPTH=2 for a
- * CPU smoke run), the way the agent edits hyperparameters.
+ * CPU smoke run), the way the agent edits hyperparameters. Each window pattern is also bundled
+ * at half the device batch (the same optimizer step in twice the micro-steps), which run.sh
+ * falls back to when the full batch runs out of GPU memory; bundle.json records both batches.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -65,11 +67,17 @@ await build({
   outfile: path.join(outDir, "cuda-tests.mjs"),
   plugins: [vitestShim],
 });
+const deviceBatch = Number(sets.DEVICE_BATCH_SIZE ?? /^const DEVICE_BATCH_SIZE = (\d+);/m.exec(readFileSync(path.join(root, "train.ts"), "utf8"))?.[1]);
+if (!Number.isInteger(deviceBatch) || deviceBatch < 2) throw new Error(`Expected an integer DEVICE_BATCH_SIZE of at least 2, got ${deviceBatch}`);
+const halfBatch = Math.floor(deviceBatch / 2);
 for (const pattern of ["L", "SSSL"]) {
-  const plugins = [trainVariant({ ...sets, WINDOW_PATTERN: JSON.stringify(pattern) })];
-  await build({ ...common, entryPoints: [path.join(root, "train.ts")], outfile: path.join(outDir, `train-${pattern}.mjs`), plugins });
+  for (const [suffix, batch] of [["", deviceBatch], ["-half", halfBatch]] as const) {
+    const plugins = [trainVariant({ ...sets, WINDOW_PATTERN: JSON.stringify(pattern), DEVICE_BATCH_SIZE: String(batch) })];
+    await build({ ...common, entryPoints: [path.join(root, "train.ts")], outfile: path.join(outDir, `train-${pattern}${suffix}.mjs`), plugins });
+  }
 }
+writeFileSync(path.join(outDir, "bundle.json"), JSON.stringify({ deviceBatch, halfBatch }));
 for (const script of ["ops-bench", "compare"]) {
   await build({ ...common, entryPoints: [path.join(here, `${script}.ts`)], outfile: path.join(outDir, `${script}.mjs`) });
 }
-console.log(`bundled into ${outDir}: cuda-tests.mjs, train-L.mjs, train-SSSL.mjs, ops-bench.mjs, compare.mjs`);
+console.log(`bundled into ${outDir}: cuda-tests.mjs, train-{L,SSSL}{,-half}.mjs (device batch ${deviceBatch}, ${halfBatch}), ops-bench.mjs, compare.mjs`);

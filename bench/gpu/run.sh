@@ -59,25 +59,39 @@ fi
 export AR_TOKENS=/tmp/tokens.bin
 compare=(node .device/js/compare.mjs --ours-ops "$OUT/ops-ours.log" --torch-ops "$OUT/ops-torch.log")
 
+# When ours runs out of GPU memory at the full device batch, both sides run at half of it (the
+# same optimizer step in twice the micro-steps), so the comparison stays like for like.
+variant=""
+torch_batch=$(node -p "require('./.device/js/bundle.json').deviceBatch")
+fits() {
+  grep -q "out of memory" "$OUT/$1.log" || return 0
+  log "$1 ran out of GPU memory at device batch $torch_batch: both sides again at half of it"
+  variant="-half"
+  torch_batch=$(node -p "require('./.device/js/bundle.json').halfBatch")
+  return 1
+}
+
 if wants train; then
   log "training steps, WINDOW_PATTERN L on both sides, then ours with SSSL"
   timed train-ours-L env AR_BENCH_STEPS="${STEPS:-20}" node .device/js/train-L.mjs
-  timed train-torch-L python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --steps "${STEPS:-20}"
-  timed train-ours-SSSL env AR_BENCH_STEPS="${STEPS:-20}" node .device/js/train-SSSL.mjs
+  fits train-ours-L || timed train-ours-L env AR_BENCH_STEPS="${STEPS:-20}" node .device/js/train-L-half.mjs
+  timed train-torch-L python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --steps "${STEPS:-20}" --device-batch "$torch_batch"
+  timed train-ours-SSSL env AR_BENCH_STEPS="${STEPS:-20}" node ".device/js/train-SSSL$variant.mjs"
   compare+=(--ours-train "$OUT/train-ours-L.log" --torch-train "$OUT/train-torch-L.log" --ours-sssl "$OUT/train-ours-SSSL.log"
     --smi-ours "$OUT/train-ours-L.smi" --smi-torch "$OUT/train-torch-L.smi")
 fi
 
 if wants profile; then
   log "op profile of train.ts (WINDOW_PATTERN L), three steps with a sync around every op"
-  AR_BENCH_STEPS=6 AR_PROFILE_STEPS=3 node .device/js/train-L.mjs 2>&1 | tee "$OUT/profile.log" | grep -v "^step "
+  AR_BENCH_STEPS=6 AR_PROFILE_STEPS=3 node ".device/js/train-L$variant.mjs" 2>&1 | tee "$OUT/profile.log" | grep -v "^step "
 fi
 
 if wants budget; then
   seconds=${stages[-1]}
   log "val_bpb after ${seconds}s of training on both sides"
-  timed budget-ours env AR_BENCH_SECONDS="$seconds" node .device/js/train-L.mjs
-  timed budget-torch python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --time-budget "$seconds"
+  timed budget-ours env AR_BENCH_SECONDS="$seconds" node ".device/js/train-L$variant.mjs"
+  fits budget-ours || timed budget-ours env AR_BENCH_SECONDS="$seconds" node .device/js/train-L-half.mjs
+  timed budget-torch python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --time-budget "$seconds" --device-batch "$torch_batch"
   compare+=(--ours-train "$OUT/budget-ours.log" --torch-train "$OUT/budget-torch.log")
 fi
 

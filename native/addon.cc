@@ -258,6 +258,33 @@ Napi::Value productSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value scaledAdd(const Napi::CallbackInfo& info) {
+  const char* op = "scaled_add";
+  Args a(info, op);
+  Pending x = pending(a, "x"), y = pending(a, "y"), sa = pending(a, "a"), sb = pending(a, "b"), out = pending(a, "out");
+  ScaledAddArgs s{};
+  s.n = a.size();
+  s.x = resolve(op, x, s.n); s.y = resolve(op, y, s.n); s.out = resolve(op, out, s.n);
+  s.a = resolve(op, sa, 1); s.b = resolve(op, sb, 1);
+  for (const Buf* f : {&s.x, &s.y, &s.a, &s.b}) expectFloat(op, *f);
+  expectDtype(op, "out", s.out, widerFloat(s.x.dtype, s.y.dtype));
+  a.backend().scaledAdd(s);
+  return info.Env().Undefined();
+}
+
+Napi::Value scaledAddBackward(const Napi::CallbackInfo& info) {
+  const char* op = "scaled_add backward";
+  Args a(info, op);
+  Pending g = pending(a, "grad"), sa = pending(a, "a"), sb = pending(a, "b"), gx = pending(a, "gx"), gy = pending(a, "gy");
+  ScaledAddBackwardArgs s{};
+  s.n = a.size();
+  s.g = resolve(op, g, s.n); s.gx = resolve(op, gx, s.n); s.gy = resolve(op, gy, s.n);
+  s.a = resolve(op, sa, 1); s.b = resolve(op, sb, 1);
+  for (const Buf* f : {&s.g, &s.a, &s.b, &s.gx, &s.gy}) expectFloat(op, *f);
+  a.backend().scaledAddBackward(s);
+  return info.Env().Undefined();
+}
+
 Napi::Value matmul(const Napi::CallbackInfo& info) {
   Args a(info, "matmul");
   Pending pa = pending(a, "a"), pb = pending(a, "b"), pc = pending(a, "c");
@@ -534,6 +561,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   set("unaryBackward", unaryBackward);
   set("reduce", reduce);
   set("productSum", productSum);
+  set("scaledAdd", scaledAdd);
+  set("scaledAddBackward", scaledAddBackward);
   set("matmul", matmul);
   set("embeddingForward", [](const Napi::CallbackInfo& i) { return embedding(i, false); });
   set("embeddingBackward", [](const Napi::CallbackInfo& i) { return embedding(i, true); });

@@ -41,6 +41,11 @@ struct UnaryBackwardArgs { UnaryOp op; Buf x, y, g, out; int64_t n; double s; };
 // out[outer, inner] = reduce over r of x[outer, r, inner] (x contiguous).
 enum class ReduceOp : int32_t { Sum = 0, Max = 1 };
 struct ReduceArgs { ReduceOp op; Buf x, out; int64_t outer, r, inner; };
+// out = a x + b y over n contiguous elements, a and b one-element tensors read on the device (the
+// residual mix of a layer in one pass); x and y may be of two float dtypes, out is the wider.
+// Backward: gx = a g and gy = b g, each in its input's dtype, from one read of g.
+struct ScaledAddArgs { Buf x, y, a, b, out; int64_t n; };
+struct ScaledAddBackwardArgs { Buf g, a, b, gx, gy; int64_t n; };
 // out[outer, inner] = sum over r of x * y, x and y contiguous (outer, r, inner) of two float
 // dtypes, out in the wider: the gradient of a broadcast multiplier without materialising x * y.
 struct ProductSumArgs { Buf x, y, out; int64_t outer, r, inner; };
@@ -97,7 +102,7 @@ struct MuonUpdateArgs { std::vector<Buf> params; Buf x, scale; int64_t rows, col
 #define AR_KERNELS(X)                                                                          \
   X(fill, FillArgs) X(copy, CopyArgs) X(random, RandomArgs) X(binary, BinaryArgs)              \
   X(unary, UnaryArgs) X(unaryBackward, UnaryBackwardArgs) X(reduce, ReduceArgs)                \
-  X(productSum, ProductSumArgs)                                                                \
+  X(productSum, ProductSumArgs) X(scaledAdd, ScaledAddArgs) X(scaledAddBackward, ScaledAddBackwardArgs) \
   X(matmul, MatmulArgs) X(embeddingForward, EmbeddingArgs) X(embeddingBackward, EmbeddingArgs) \
   X(rmsNormForward, RmsNormArgs) X(rmsNormBackward, RmsNormBackwardArgs) X(rotary, RotaryArgs) \
   X(attentionForward, AttentionArgs) X(attentionBackward, AttentionBackwardArgs)               \

@@ -83,6 +83,55 @@ void binary(const BinaryArgs& a) {
   });
 }
 
+// Reads the one value of a one-element tensor.
+double scalarAt(const Buf& b) {
+  double v = 0;
+  dispatchFloat(b.dtype, "scalar", [&](auto tag) { v = double(Scalar<decltype(tag)>::load(as<decltype(tag)>(b), 0)); });
+  return v;
+}
+
+void scaledAdd(const ScaledAddArgs& a) {
+  dispatchFloat(a.out.dtype, "scaled_add", [&](auto tag) {
+    using T = decltype(tag);
+    using A = typename Scalar<T>::Acc;
+    const A sa = A(scalarAt(a.a)), sb = A(scalarAt(a.b));
+    dispatchFloatPair(a.x.dtype, a.y.dtype, "scaled_add", [&](auto xTag, auto yTag) {
+      using X = decltype(xTag);
+      using Y = decltype(yTag);
+      const X* x = as<X>(a.x);
+      const Y* y = as<Y>(a.y);
+      T* out = as<T>(a.out);
+      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
+        const int64_t end = std::min(a.n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) Scalar<T>::store(out, i, sa * A(Scalar<X>::load(x, i)) + sb * A(Scalar<Y>::load(y, i)));
+      });
+    });
+  });
+}
+
+void scaledAddBackward(const ScaledAddBackwardArgs& a) {
+  dispatchFloat(a.g.dtype, "scaled_add backward", [&](auto tag) {
+    using G = decltype(tag);
+    using A = typename Scalar<G>::Acc;
+    const A sa = A(scalarAt(a.a)), sb = A(scalarAt(a.b));
+    dispatchFloatPair(a.gx.dtype, a.gy.dtype, "scaled_add backward", [&](auto xTag, auto yTag) {
+      using X = decltype(xTag);
+      using Y = decltype(yTag);
+      const G* g = as<G>(a.g);
+      X* gx = as<X>(a.gx);
+      Y* gy = as<Y>(a.gy);
+      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
+        const int64_t end = std::min(a.n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) {
+          const A gi = A(Scalar<G>::load(g, i));
+          Scalar<X>::store(gx, i, sa * gi);
+          Scalar<Y>::store(gy, i, sb * gi);
+        }
+      });
+    });
+  });
+}
+
 void unary(const UnaryArgs& a) {
   dispatchFloat(a.out.dtype, "unary", [&](auto tag) {
     withUnaryOp(a.op, [&](auto op) {

@@ -38,6 +38,62 @@ __global__ void binaryLanesKernel(BinaryOp op, const X* a, const Y* b, T* out, i
   for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, binaryValue<A>(op, A(load(a, i)), bAt(i)));
 }
 
+// The one value of a one-element tensor of any float dtype, read on the device (no host sync).
+__device__ __forceinline__ double scalarAt(const void* p, DType d) {
+  switch (d) {
+    case DType::F32: return load(static_cast<const float*>(p), 0);
+    case DType::BF16: return load(static_cast<const bf16*>(p), 0);
+    case DType::F64: return load(static_cast<const double*>(p), 0);
+    default: return 0;
+  }
+}
+
+// out = a x + b y, four elements per access where lanesAligned allows (x, y and out contiguous).
+template <typename X, typename Y, typename T, bool kLanesOk>
+__global__ void scaledAddKernel(const X* x, const Y* y, Buf a, Buf b, T* out, int64_t n) {
+  using A = Acc<T>;
+  const A sa = A(scalarAt(a.ptr, a.dtype)), sb = A(scalarAt(b.ptr, b.dtype));
+  int64_t done = 0;
+  if constexpr (kLanesOk) {
+    for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
+      const Lanes<X> xs = loadLanes(x, q);
+      const Lanes<Y> ys = loadLanes(y, q);
+      Lanes<T> r;
+      for (int e = 0; e < kLanes; ++e) store(r.v, e, sa * A(load(xs.v, e)) + sb * A(load(ys.v, e)));
+      storeLanes(out, q, r);
+    }
+    done = n / kLanes * kLanes;
+  }
+  for (int64_t i = done + firstIndex(); i < n; i += indexStep()) store(out, i, sa * A(load(x, i)) + sb * A(load(y, i)));
+}
+
+// gx = a g and gy = b g, each in its own dtype, from one read of g.
+template <typename G, typename X, typename Y, bool kLanesOk>
+__global__ void scaledAddBackwardKernel(const G* g, Buf a, Buf b, X* gx, Y* gy, int64_t n) {
+  using A = Acc<G>;
+  const A sa = A(scalarAt(a.ptr, a.dtype)), sb = A(scalarAt(b.ptr, b.dtype));
+  int64_t done = 0;
+  if constexpr (kLanesOk) {
+    for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
+      const Lanes<G> gs = loadLanes(g, q);
+      Lanes<X> rx;
+      Lanes<Y> ry;
+      for (int e = 0; e < kLanes; ++e) {
+        store(rx.v, e, sa * A(load(gs.v, e)));
+        store(ry.v, e, sb * A(load(gs.v, e)));
+      }
+      storeLanes(gx, q, rx);
+      storeLanes(gy, q, ry);
+    }
+    done = n / kLanes * kLanes;
+  }
+  for (int64_t i = done + firstIndex(); i < n; i += indexStep()) {
+    const A gi = A(load(g, i));
+    store(gx, i, sa * gi);
+    store(gy, i, sb * gi);
+  }
+}
+
 template <typename T>
 __global__ void unaryLanesKernel(UnaryOp op, const T* x, T* out, int64_t n, Acc<T> s) {
   for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
@@ -96,6 +152,46 @@ void binary(const BinaryArgs& a) {
       } else {
         binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, s>>>(a.op, x, y, out, n, layout);
       }
+      CUDA_CHECK_LAUNCH();
+    });
+  });
+}
+
+void scaledAdd(const ScaledAddArgs& a) {
+  if (a.n == 0) return;
+  dispatchFloat(a.out.dtype, "scaled_add", [&](auto tag) {
+    using T = decltype(tag);
+    dispatchFloatPair(a.x.dtype, a.y.dtype, "scaled_add", [&](auto xTag, auto yTag) {
+      using X = decltype(xTag);
+      using Y = decltype(yTag);
+      const X* x = as<X>(a.x);
+      const Y* y = as<Y>(a.y);
+      T* out = as<T>(a.out);
+      cudaStream_t s = context().stream;
+      if (lanesAligned(x) && lanesAligned(y) && lanesAligned(out))
+        scaledAddKernel<X, Y, T, true><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(x, y, a.a, a.b, out, a.n);
+      else
+        scaledAddKernel<X, Y, T, false><<<gridFor(a.n), kThreads, 0, s>>>(x, y, a.a, a.b, out, a.n);
+      CUDA_CHECK_LAUNCH();
+    });
+  });
+}
+
+void scaledAddBackward(const ScaledAddBackwardArgs& a) {
+  if (a.n == 0) return;
+  dispatchFloat(a.g.dtype, "scaled_add backward", [&](auto tag) {
+    using G = decltype(tag);
+    dispatchFloatPair(a.gx.dtype, a.gy.dtype, "scaled_add backward", [&](auto xTag, auto yTag) {
+      using X = decltype(xTag);
+      using Y = decltype(yTag);
+      const G* g = as<G>(a.g);
+      X* gx = as<X>(a.gx);
+      Y* gy = as<Y>(a.gy);
+      cudaStream_t s = context().stream;
+      if (lanesAligned(g) && lanesAligned(gx) && lanesAligned(gy))
+        scaledAddBackwardKernel<G, X, Y, true><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(g, a.a, a.b, gx, gy, a.n);
+      else
+        scaledAddBackwardKernel<G, X, Y, false><<<gridFor(a.n), kThreads, 0, s>>>(g, a.a, a.b, gx, gy, a.n);
       CUDA_CHECK_LAUNCH();
     });
   });

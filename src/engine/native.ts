@@ -27,6 +27,8 @@ export interface NativeAddon {
   unaryBackward(op: number, x: Id, xOff: number, y: Id, yOff: number, g: Id, gOff: number, out: Id, outOff: number, n: number, s: number): void;
   reduce(op: number, x: Id, xOff: number, out: Id, outOff: number, outer: number, r: number, inner: number): void;
   productSum(x: Id, xOff: number, y: Id, yOff: number, out: Id, outOff: number, outer: number, r: number, inner: number): void;
+  scaledAdd(x: Id, xOff: number, y: Id, yOff: number, a: Id, aOff: number, b: Id, bOff: number, out: Id, outOff: number, n: number): void;
+  scaledAddBackward(g: Id, gOff: number, a: Id, aOff: number, b: Id, bOff: number, gx: Id, gxOff: number, gy: Id, gyOff: number, n: number): void;
   matmul(a: Id, aOff: number, b: Id, bOff: number, c: Id, cOff: number, batch: number, M: number, N: number, K: number,
     transA: boolean, transB: boolean, alpha: number, beta: number, strideA: number, strideB: number, strideC: number): void;
   embeddingForward(w: Id, wOff: number, idx: Id, idxOff: number, out: Id, outOff: number, n: number, vocab: number, dim: number): void;

@@ -3,7 +3,7 @@ import { promote } from "../autocast.ts";
 import { apply, defineOp, opError, type OpDef } from "../dispatch.ts";
 import { isFloat } from "../dtype.ts";
 import { native } from "../native.ts";
-import { broadcastShapes, formatShape } from "../shape.ts";
+import { broadcastShapes, formatShape, sameShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { productSumToShape, sumToShape } from "./reduce.ts";
 
@@ -55,6 +55,25 @@ const divOp = defineBinary("div", {
   keeps: ({ inputs: [a, b] }) => [b.requiresGrad ? a : null, b],
 });
 const maximumOp = defineBinary("maximum");
+
+const scaledAddOp = defineOp<null>({
+  name: "scaled_add",
+  forward: ([x, a, y, b]) => {
+    const xc = x.contiguous(), yc = y.contiguous();
+    const out = Tensor.empty(x.shape, promote(x.dtype, y.dtype), x.device);
+    native.scaledAdd(xc.storage.id, xc.offset, yc.storage.id, yc.offset, a.storage.id, a.offset, b.storage.id, b.offset,
+      out.storage.id, 0, x.numel);
+    return { outputs: [out] };
+  },
+  backward: ({ inputs: [x, a, y, b] }, [g]) => {
+    const gc = g!.contiguous();
+    const gx = Tensor.empty(x.shape, x.dtype, x.device), gy = Tensor.empty(y.shape, y.dtype, y.device);
+    native.scaledAddBackward(gc.storage.id, gc.offset, a.storage.id, a.offset, b.storage.id, b.offset, gx.storage.id, 0,
+      gy.storage.id, 0, x.numel);
+    return [x.requiresGrad ? gx : null, factorGrad(a, gc, x), y.requiresGrad ? gy : null, factorGrad(b, gc, y)];
+  },
+  keeps: ({ inputs: [x, a, y, b] }) => [a, b, a.requiresGrad ? x : null, b.requiresGrad ? y : null],
+});
 
 function checkBinary(name: string, a: Tensor, b: Tensor): void {
   if (!isFloat(a.dtype) || !isFloat(b.dtype)) throw opError(name, `expected floating-point tensors, got ${a.dtype} and ${b.dtype}`, [a, b]);
@@ -136,6 +155,21 @@ export function div(a: Tensor, b: TensorLike): Tensor {
   checkScalar("div", b);
   return typeof b === "number" ? unary("mul_scalar", a, 1 / b) : binary(divOp, a, b);
 }
+/**
+ * a * x + b * y for one-element tensors a and b (a layer's learned residual scales), in one pass
+ * forward and one backward: the fused form of x.mul(a).add(y.mul(b)), as torch.compile would make
+ * it. x and y have one shape and may differ in float dtype; the result has the wider of theirs.
+ * The scales do not take part in that choice, as PyTorch's 0-dim tensors do not: the reference's
+ * `resid_lambdas[i] * x` keeps a bf16 x in bf16.
+ */
+export function scaledAdd(x: Tensor, a: Tensor, y: Tensor, b: Tensor): Tensor {
+  const inputs = [x, a, y, b];
+  if (inputs.some((t) => !isFloat(t.dtype))) throw opError("scaled_add", "expected floating-point tensors", inputs);
+  if (!sameShape(x.shape, y.shape)) throw opError("scaled_add", `x and y must have one shape, got ${formatShape(x.shape)} and ${formatShape(y.shape)}`, inputs);
+  if (a.numel !== 1 || b.numel !== 1) throw opError("scaled_add", "a and b must have one element each", inputs);
+  return apply(scaledAddOp, inputs, null)[0];
+}
+
 /** Elementwise maximum (no gradient; used by optimizers for clamping). */
 export function maximum(a: Tensor, b: TensorLike): Tensor {
   const bt = typeof b === "number" ? Tensor.from([b], [], a.dtype, a.device) : b;

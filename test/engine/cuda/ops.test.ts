@@ -73,6 +73,11 @@ describe.skipIf(!hasCuda)("CUDA backend against the CPU reference", () => {
       expectSameOnDevices([a, b], (x, y) => [x.add(y), y.sub(x), x.mul(y)], { grad: true });
     });
 
+    it("scaledAdd matches the CPU with its gradients, x in f32 and y in bf16, the scales at offsets", () => {
+      const x = randn([2, 64, 512]), y = randn([2, 64, 512], "bf16"), scales = randn([8]);
+      expectSameOnDevices([x, scales, y], (a, s, b) => F.scaledAdd(a, s.slice(0, 3, 4), b, s.slice(0, 5, 6)), { grad: true });
+    });
+
     it("sums a broadcast multiplier's gradient in one pass: a scalar, a gate, a middle run", () => {
       const x = randn([2, 64, 4, 128], "bf16"), scalar = randn([1]), gate = randn([2, 64, 4, 1], "bf16"), mid = randn([2, 1, 1, 128]);
       expectSameOnDevices([x, scalar, gate, mid], (t, s, g, m) => [t.mul(s), t.mul(g), t.mul(m)], { grad: true });

@@ -68,3 +68,30 @@ describe("elementwise ops", () => {
     expect(x.to("f32").add(1).to("bf16").dtype).toBe("bf16");
   });
 });
+
+describe("scaledAdd: a * x + b * y in one pass", () => {
+  it("gradients match finite differences, the scales read at offsets into a vector", () => {
+    gradcheck((x, s, y) => E.F.scaledAdd(x, s.slice(0, 1, 2), y, s.slice(0, 2, 3)), [rand64([2, 3, 4]), rand64([3]), rand64([2, 3, 4])]);
+  });
+
+  it("equals x.mul(a).add(y.mul(b)) with y in bf16, as one traced op with one result buffer", () => {
+    const x = E.randn([64, 32]), y = E.randn([64, 32]).to("bf16"), a = E.tensor([0.7], [1]), b = E.tensor([-1.3], [1]);
+    const ops: string[] = [];
+    const previous = E.setTraceHook((op) => ops.push(op));
+    const before = E.memoryStats("cpu").arenaUsedBytes;
+    const fused = E.F.scaledAdd(x, a, y, b);
+    const used = E.memoryStats("cpu").arenaUsedBytes - before;
+    E.setTraceHook(previous);
+    expect(ops).toEqual(["scaled_add"]);
+    expect(used).toBe(64 * 32 * 4);
+    expect(fused.dtype).toBe("f32");
+    const [got, want] = [fused.toArray(), x.mul(a).add(y.mul(b)).toArray()];
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(want[i])));
+  });
+
+  it("names what is wrong", () => {
+    const x = E.zeros([2, 3]);
+    expect(() => E.F.scaledAdd(x, E.ones([2]), x, E.ones([1]))).toThrow("scaled_add: a and b must have one element each");
+    expect(() => E.F.scaledAdd(x, E.ones([1]), E.zeros([3, 2]), E.ones([1]))).toThrow("scaled_add: x and y must have one shape, got [2, 3] and [3, 2]");
+  });
+});

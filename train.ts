@@ -104,7 +104,7 @@ class Block extends nn.Module {
 
   /** residLambda and x0Lambda: this layer's learned mix of the residual stream and the first embedding. */
   forward(x: Tensor, x0: Tensor, residLambda: Tensor, x0Lambda: Tensor, ve: Tensor | null, cos: Tensor, sin: Tensor, window: number): Tensor {
-    x = x.mul(residLambda).add(x0.mul(x0Lambda));
+    x = F.scaledAdd(x, residLambda, x0, x0Lambda); // residLambda * x + x0Lambda * x0, fused
     x = x.add(this.attn.forward(F.rmsNorm(x), ve, cos, sin, window));
     return x.add(this.mlp.forward(F.rmsNorm(x)));
   }

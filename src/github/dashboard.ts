@@ -10,6 +10,8 @@ export interface DashboardState {
   spent: { night: string; tokens: number };
   /** Why the last proposal failed; empty once one succeeds. */
   failures: string[];
+  /** The last step that showed all it wrote (see `Outbox`); a later step's outboxes may be unfinished. */
+  published: number;
 }
 
 /** The checkboxes people tick in the dashboard. */
@@ -23,7 +25,7 @@ export type Control = keyof typeof CONTROLS;
 
 export const DASHBOARD_TITLE = "Research Dashboard";
 
-const EMPTY: DashboardState = { epoch: 0, paused: null, spent: { night: "", tokens: 0 }, failures: [] };
+const EMPTY: DashboardState = { epoch: 0, paused: null, spent: { night: "", tokens: 0 }, failures: [], published: 0 };
 
 /** The state in a dashboard body, or the initial state. */
 export function readDashboard(body: string | null | undefined): DashboardState {

@@ -2,6 +2,7 @@ import { latestMeasurement, type Experiment } from "../research/experiment.ts";
 import { decisionHeadline } from "../research/render-decision.ts";
 import { LABELS } from "./labels.ts";
 import { readMarker, writeMarker } from "./marker.ts";
+import type { Outbox } from "./outbox.ts";
 
 /** An issue or pull request as the app keeps it: what the REST API lists, reduced. */
 export interface IssueSnapshot {
@@ -15,8 +16,8 @@ export interface IssueSnapshot {
   updatedAt: string;
 }
 
-/** What the marker holds: the experiment but its state, which the pull request itself says. */
-type ExperimentMarker = Omit<Experiment, "state" | "held">;
+/** What the marker holds: the experiment but its state, which the pull request itself says, and the last outbox. */
+type ExperimentMarker = Omit<Experiment, "state" | "held"> & { outbox?: Outbox };
 
 const isCommit = (v: unknown) => typeof v === "object" && v !== null && typeof (v as { sha: unknown }).sha === "string";
 
@@ -25,19 +26,27 @@ export function experimentFromIssue(issue: IssueSnapshot): Experiment | null {
   const data = readMarker("experiment", issue.body) as ExperimentMarker | null;
   if (!issue.isPullRequest || !data || typeof data.branch !== "string" || !Number.isInteger(data.n)) return null;
   if (!isCommit(data.parent) || !isCommit(data.head) || !Array.isArray(data.measurements)) return null;
+  const { outbox, ...experiment } = data;
   return {
-    ...data,
+    ...experiment,
     commands: data.commands ?? [],
     state: issue.merged ? "merged" : issue.state,
     held: issue.labels.includes(LABELS.hold),
   };
 }
 
+/** The outbox the last write of an experiment's marker left, if any. */
+export function outboxFromIssue(issue: IssueSnapshot): Outbox | null {
+  if (experimentFromIssue(issue) === null) return null;
+  return (readMarker("experiment", issue.body) as ExperimentMarker).outbox ?? null;
+}
+
 const bpb = (x: number | null | undefined) => (x == null ? "—" : x.toFixed(6));
 
-/** The pull request body: the hypothesis and the runs for people, the marker for the app. */
-export function renderExperimentBody(experiment: Experiment, researchBranch: string): string {
-  const { state, held, ...marker } = experiment;
+/** The pull request body: the hypothesis and the runs for people, the marker (with the outbox, if any) for the app. */
+export function renderExperimentBody(experiment: Experiment, researchBranch: string, outbox?: Outbox): string {
+  const { state, held, ...rest } = experiment;
+  const marker: ExperimentMarker = outbox ? { ...rest, outbox } : rest;
   const status = experiment.decision
     ? decisionHeadline(experiment.decision)
     : latestMeasurement(experiment)

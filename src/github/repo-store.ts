@@ -1,9 +1,11 @@
 import { RESEARCH_FILES, type ResearchFiles } from "../research/agent.ts";
-import type { Commit, Experiment } from "../research/experiment.ts";
-import { experimentFromIssue, type IssueSnapshot } from "./experiment-body.ts";
+import type { Commit, Experiment, Measurement } from "../research/experiment.ts";
+import type { Result } from "../runner/result.ts";
+import { experimentFromIssue, outboxFromIssue, type IssueSnapshot } from "./experiment-body.ts";
 import { LABELS } from "./labels.ts";
 import { readMarker } from "./marker.ts";
 import type { Octokit, RepoRef } from "./octokit.ts";
+import type { Outbox } from "./outbox.ts";
 
 /** An issue or a pull request as the REST API returns it, reduced to what the app reads. */
 interface IssueLike {
@@ -33,6 +35,12 @@ export function snapshotOf(item: IssueLike): IssueSnapshot {
   };
 }
 
+/** A run the app read and has not yet written with its check, and its result, which the check shows. */
+export interface ReadRun {
+  measurement: Measurement;
+  result: Result | null;
+}
+
 /**
  * What the app knows of one repository, rebuilt from GitHub alone: every issue and pull
  * request labelled `autoresearch` (experiments carry their state in a hidden marker, the
@@ -43,6 +51,8 @@ export class RepoStore {
   readonly issues = new Map<number, IssueSnapshot>();
   /** Experiments changed in memory (a new measurement) and not yet written back. */
   readonly unsaved = new Map<string, Experiment>();
+  /** The runs read into those changes, by experiment branch: the next write of each puts their checks in its outbox. */
+  readonly unchecked = new Map<string, ReadRun[]>();
   head: Commit = { sha: "", tree: "" };
   /** Whether the store has listed the repository at least once. */
   synced = false;
@@ -74,6 +84,16 @@ export class RepoStore {
     return this.head;
   }
 
+  /**
+   * After a failed step: drops what it changed in memory and did not write, since it may
+   * have written part of it; GitHub has the truth, which the next sync lists.
+   */
+  forget(): void {
+    this.unsaved.clear();
+    this.unchecked.clear();
+    this.synced = false;
+  }
+
   /** Keeps a snapshot the app read or wrote. */
   record(snapshot: IssueSnapshot): void {
     this.issues.set(snapshot.number, snapshot);
@@ -88,6 +108,16 @@ export class RepoStore {
       if (experiment) found.push(this.unsaved.get(experiment.branch) ?? experiment);
     }
     return found.sort((a, b) => a.n - b.n);
+  }
+
+  /** The outboxes the last writes of experiments' markers left. */
+  outboxes(): Array<{ experiment: Experiment; outbox: Outbox }> {
+    const found: Array<{ experiment: Experiment; outbox: Outbox }> = [];
+    for (const issue of this.issues.values()) {
+      const outbox = outboxFromIssue(issue);
+      if (outbox) found.push({ experiment: experimentFromIssue(issue)!, outbox });
+    }
+    return found;
   }
 
   /** The experiment on a branch and the number of its pull request. */

@@ -6,11 +6,10 @@ import { AgentError, type Agent } from "../research/agent.ts";
 import { latestMeasurement, measurementFromResult, type Measurement } from "../research/experiment.ts";
 import { gate, nightStart, runName } from "../research/gate.ts";
 import { Ledger } from "../research/ledger.ts";
-import { nextSeed, type Action } from "../research/plan.ts";
+import { nextSeed } from "../research/plan.ts";
 import { renderReport } from "../research/render-report.ts";
 import { DEFAULT_CONFIG, parseResearchConfig, type ResearchConfig } from "../research/research-config.ts";
-import { researchStep, type StepReport } from "../research/research-step.ts";
-import type { Result } from "../runner/result.ts";
+import { researchStep } from "../research/research-step.ts";
 import { createAgent } from "./create-agent.ts";
 import { checkedControls, DASHBOARD_TITLE, readDashboard, renderDashboard, type DashboardState } from "./dashboard.ts";
 import { GitHubForge } from "./github-forge.ts";
@@ -18,7 +17,6 @@ import { LABELS } from "./labels.ts";
 import type { Octokit, RepoRef } from "./octokit.ts";
 import { parseCommand, type Command } from "./parse-command.ts";
 import { readResultArtifact } from "./read-result-artifact.ts";
-import { CHECK_NAME, renderCheck } from "./render-check.ts";
 import { RepoLock } from "./repo-lock.ts";
 import { RepoStore, snapshotOf } from "./repo-store.ts";
 
@@ -63,13 +61,8 @@ interface Target {
    * current and the event costs no listing.
    */
   sync?: boolean;
-}
-
-/** A run the app read during a session, to report as a check once it is judged. */
-interface Measured {
-  branch: string;
-  measurement: Measurement;
-  result: Result | null;
+  /** Look for finished runs whose webhooks were lost, as the first step after a restart or a failed step does. */
+  sweep?: boolean;
 }
 
 /** One event's work on one repository, under that repository's lock. */
@@ -82,7 +75,6 @@ interface Session {
   state: DashboardState;
   forge: GitHubForge;
   now: Date;
-  measured: Measured[];
 }
 
 /** The parts of a `workflow_run` the app reads. */
@@ -93,23 +85,6 @@ interface WorkflowRun {
   head_sha: string;
   conclusion: string | null;
   html_url: string;
-}
-
-/** What happens next to an experiment after its run, for its check. */
-function nextStep(action: Action | undefined, branch: string, held: boolean): string {
-  if (!action) return held ? "On hold: the app will neither merge nor close it." : "Waiting for its parent's val_bpb (a baseline run) before judging.";
-  switch (action.type) {
-    case "merge":
-      return `Merged into \`${branch}\`.`;
-    case "rebase":
-      return "The research branch has moved on since this run started: updated onto its new head and measuring again.";
-    case "rerun":
-      return `Re-running with seed ${action.seed}.`;
-    case "close":
-      return action.outcome === "measured" ? "Recorded as a baseline run." : `Closed as ${action.outcome}.`;
-    default:
-      return "";
-  }
 }
 
 /**
@@ -155,7 +130,7 @@ export class ResearchApp {
       for (const repository of await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation)) {
         const repo = { owner: repository.owner.login, repo: repository.name };
         const readConfig = async () => (await octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}` })).config;
-        await this.#session({ octokit, repo, defaultBranch: repository.default_branch, readConfig }, (s) => this.#sweep(s), false);
+        await this.#session({ octokit, repo, defaultBranch: repository.default_branch, readConfig, sweep: true }, undefined, false);
       }
     }
   }
@@ -272,9 +247,7 @@ export class ResearchApp {
     try {
       await run(taken.fresh);
     } catch (error) {
-      // The cache may now differ from GitHub: the next event lists what changed.
-      const store = this.#stores.get(key);
-      if (store) store.synced = false;
+      this.#stores.get(key)?.forget();
       throw error;
     } finally {
       if (!(await lock.release(target.octokit))) log.warn(`autoresearch: the lock of ${key} was no longer this process's to free`);
@@ -291,14 +264,21 @@ export class ResearchApp {
     const branch = config.branch ?? defaultBranch;
     const store = this.#stores.get(key) ?? new RepoStore(repo);
     this.#stores.set(key, store);
-    if (target.sync !== false || !store.synced || !fresh) await store.sync(octokit, branch);
+    // A new process, or one whose last step failed, may have missed runs or left them unread.
+    const recovering = !store.synced;
+    if (target.sync !== false || recovering || !fresh) await store.sync(octokit, branch);
 
     const now = this.#options.now?.() ?? new Date();
     const night = nightStart(now, config.hours);
     const state = readDashboard(store.dashboard()?.body);
-    const forge = new GitHubForge({ octokit, repo, branch, config, store, epoch: state.epoch, run: runName(night, config.hours), now });
-    const session: Session = { octokit, repo, config, branch, store, state, forge, now, measured: [] };
+    // Outboxes of steps that did not finish showing them; this step's number comes after theirs.
+    const unfinished = store.outboxes().filter(({ outbox }) => outbox.step > state.published);
+    const step = 1 + Math.max(state.published, ...unfinished.map(({ outbox }) => outbox.step));
+    const forge = new GitHubForge({ octokit, repo, branch, config, store, epoch: state.epoch, run: runName(night, config.hours), now, step });
+    const session: Session = { octokit, repo, config, branch, store, state, forge, now };
+    for (const { experiment, outbox } of unfinished) await forge.recover(experiment, outbox);
     await work?.(session);
+    if (target.sweep || recovering) await this.#sweep(session);
     forge.context.epoch = state.epoch;
 
     const paused = state.paused ? `paused by @${state.paused.by}` : errors.length > 0 ? "the configuration has errors" : null;
@@ -310,7 +290,7 @@ export class ResearchApp {
       root: this.#options.root ?? undefined,
     });
     await forge.flush();
-    for (const measured of session.measured) await this.#check(session, measured, report);
+    if (forge.outboxes > 0 || unfinished.length > 0) state.published = step;
 
     if (report.failedTokens > 0) state.spent = { night: night.toISOString(), tokens: spent() + report.failedTokens };
     const proposed = report.actions.filter((a) => a.type === "propose").length;
@@ -342,7 +322,7 @@ export class ResearchApp {
           reason: `${"error" in artifact ? artifact.error : ""} (the workflow run ${run.html_url} ended: ${run.conclusion})`,
         };
     s.store.unsaved.set(experiment.branch, { ...experiment, measurements: [...experiment.measurements, measurement] });
-    s.measured.push({ branch: experiment.branch, measurement, result });
+    s.store.unchecked.set(experiment.branch, [...(s.store.unchecked.get(experiment.branch) ?? []), { measurement, result }]);
   }
 
   /** Finds finished runs of open experiments whose webhooks never arrived. */
@@ -383,23 +363,6 @@ export class ResearchApp {
     for (const run of data.workflow_runs) {
       if (run.status !== "completed") await s.octokit.rest.actions.cancelWorkflowRun({ ...s.repo, run_id: run.id });
     }
-  }
-
-  /** Creates the `autoresearch/val_bpb` check on a measured commit, with the decision and what happened next. */
-  async #check(s: Session, measured: Measured, report: StepReport): Promise<void> {
-    const action = report.actions.find((a) => "experiment" in a && a.experiment.branch === measured.branch);
-    const experiment = s.store.find(measured.branch)!.experiment;
-    const decision = action && "decision" in action ? action.decision : null;
-    const output = renderCheck(experiment, measured.measurement, decision, measured.result, nextStep(action, s.branch, experiment.held));
-    await s.octokit.rest.checks.create({
-      ...s.repo,
-      name: CHECK_NAME,
-      head_sha: measured.measurement.sha,
-      status: "completed",
-      conclusion: output.conclusion,
-      completed_at: s.now.toISOString(),
-      output: { title: output.title, summary: output.summary },
-    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkedControls, readDashboard, renderDashboard } from "../../src/github/dashboard.ts";
 
-const state = { epoch: 2, paused: { by: "alice", at: "2025-01-15T23:00:00.000Z" }, spent: { night: "2025-01-15T00:00:00.000Z", tokens: 5 }, failures: ["LLM down"] };
+const state = { epoch: 2, paused: { by: "alice", at: "2025-01-15T23:00:00.000Z" }, spent: { night: "2025-01-15T00:00:00.000Z", tokens: 5 }, failures: ["LLM down"], published: 7 };
 
 describe("dashboard", () => {
   const body = renderDashboard({ state, branch: "research", report: "## Status\n\n**Paused**: paused by @alice.", configErrors: ["Expected `concurrency` to be an integer from 1 to 64, got `0`"] });
@@ -22,6 +22,6 @@ describe("dashboard", () => {
   });
 
   it("starts from epoch 0, running, with nothing spent", () => {
-    expect(readDashboard(undefined)).toEqual({ epoch: 0, paused: null, spent: { night: "", tokens: 0 }, failures: [] });
+    expect(readDashboard(undefined)).toEqual({ epoch: 0, paused: null, spent: { night: "", tokens: 0 }, failures: [], published: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { experimentFromIssue, renderExperimentBody, type IssueSnapshot } from "../../src/github/experiment-body.ts";
+import { experimentFromIssue, outboxFromIssue, renderExperimentBody, type IssueSnapshot } from "../../src/github/experiment-body.ts";
 import { judge } from "../../src/research/judge.ts";
 import { experiment, measurement } from "../research/make-experiment.ts";
 
@@ -25,6 +25,15 @@ describe("experiment bodies", () => {
     expect(experimentFromIssue(snapshot(body))).toEqual(e);
     expect(experimentFromIssue(snapshot(body, { state: "closed", merged: true }))!.state).toBe("merged");
     expect(experimentFromIssue(snapshot(body, { labels: ["autoresearch", "autoresearch:hold"] }))!.held).toBe(true);
+  });
+
+  it("keeps an outbox in the marker, apart from the experiment", () => {
+    const outbox = { step: 4, checks: [{ sha: "h3", conclusion: "success" as const, title: "val_bpb 0.990000", summary: "**Next.** Merging -- soon." }], comment: null, deleteBranch: false, merging: true };
+    const body = renderExperimentBody(e, "main", outbox);
+    expect(experimentFromIssue(snapshot(body))).toEqual(e);
+    expect(outboxFromIssue(snapshot(body))).toEqual(outbox);
+    expect(outboxFromIssue(snapshot(renderExperimentBody(e, "main")))).toBeNull();
+    expect(outboxFromIssue(snapshot(body, { isPullRequest: false }))).toBeNull();
   });
 
   it("ignores issues, bodies without a marker and markers that lack the essentials", () => {

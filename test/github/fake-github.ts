@@ -123,6 +123,8 @@ export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
   /** Requests GitHub would reject; a test asserts this stays empty. */
   readonly invalid: RecordedRequest[] = [];
+  /** Requests to answer with a 500, by their index in {@link requests}: before doing what they ask, or after. */
+  readonly failures = new Map<number, "before" | "after">();
   #clock = Date.parse("2025-01-15T21:00:00Z");
   #ids = 1000;
   #nextIssue = 1;
@@ -291,10 +293,16 @@ export class FakeGitHub {
       record.status = 422;
       return [422, { message: `Invalid request: ${errors.join("; ")}` }];
     }
+    const failure = this.failures.get(this.requests.length - 1);
+    const failed = (): [number, unknown] => {
+      record.status = 500;
+      return [500, { message: `Injected failure ${failure} ${operationId}` }];
+    };
+    if (failure === "before") return failed();
     try {
       const [status, data, headers] = this.#route(operationId!, new URL(uri, API), body as Record<string, any>);
       record.status = status;
-      return [status, data, headers];
+      return failure === "after" ? failed() : [status, data, headers];
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       record.status = error.status;
@@ -403,6 +411,13 @@ export class FakeGitHub {
         issue.pull = { head: body.head, base: body.base, headSha, merged: false, mergedAt: null, mergeCommitSha: null };
         return [201, this.#pullJson(issue)];
       }
+      case "pulls/list": {
+        const [owner, head] = (query.get("head") ?? ":").split(":");
+        const pulls = [...this.issues.values()].filter(
+          (i) => i.pull && (!query.get("head") || (owner === this.owner && i.pull.head === head)) && (query.get("state") === "all" || i.state === (query.get("state") ?? "open")),
+        );
+        return [200, pulls.map((i) => this.#pullJson(i))];
+      }
       case "pulls/update": {
         const issue = this.#issue(number, true);
         if (body.body !== undefined) issue.body = body.body;
@@ -453,6 +468,11 @@ export class FakeGitHub {
         issue.updatedAt = this.#now();
         return [201, { id: comment.id, body: comment.body, user: { login: comment.user } }];
       }
+      case "issues/list-comments": {
+        this.#issue(number, false);
+        const comments = this.comments.filter((c) => c.issue === number).map((c) => ({ id: c.id, body: c.body, user: { login: c.user } }));
+        return [200, comments];
+      }
       case "reactions/create-for-issue-comment": {
         const commentId = Number(parts[6]);
         const exists = this.reactions.some((r) => r.commentId === commentId && r.content === body.content);
@@ -463,6 +483,11 @@ export class FakeGitHub {
         const run = { id: this.#ids++, headSha: body.head_sha, name: body.name, conclusion: body.conclusion, title: body.output?.title, summary: body.output?.summary };
         this.checkRuns.push(run);
         return [201, { id: run.id, head_sha: run.headSha, name: run.name, status: "completed", conclusion: run.conclusion }];
+      }
+      case "checks/list-for-ref": {
+        const runs = this.checkRuns.filter((c) => c.headSha === parts[5] && (!query.get("check_name") || c.name === query.get("check_name")));
+        const json = runs.map((c) => ({ id: c.id, head_sha: c.headSha, name: c.name, status: "completed", conclusion: c.conclusion }));
+        return [200, { total_count: runs.length, check_runs: json }];
       }
       case "actions/list-workflow-run-artifacts": {
         const run = this.workflowRuns.get(Number(parts[6]));

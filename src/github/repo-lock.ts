@@ -19,6 +19,16 @@ export const LOCK_LEASE_MS = 3 * 60_000;
  */
 export const SHARED_MS = 60 * 60_000;
 
+/** Runs `run` every `ms` until the returned function is called; `run` returns the work it started. */
+export type Repeat = (ms: number, run: () => Promise<void>) => () => void;
+
+/** The timer in production: an interval that does not keep the process alive. */
+const repeatWithTimer: Repeat = (ms, run) => {
+  const timer = setInterval(run, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
 /** Who holds a lock (or last held it), and when they took or renewed it. */
 export interface LockHolder {
   holder: string;
@@ -69,12 +79,12 @@ export class RepoLock {
   #written: string | undefined;
   /** When this process last saw the lock written by another one. */
   #sharedAt = -Infinity;
-  #renewal: NodeJS.Timeout | undefined;
+  #stopRenewing: (() => void) | undefined;
   #renewing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly repo: RepoRef,
-    readonly options: { holder: string; now: () => Date; leaseMs?: number },
+    readonly options: { holder: string; now: () => Date; leaseMs?: number; repeat?: Repeat },
   ) {}
 
   /** Tries once to take the lock: it succeeds when the lock is free, its lease ran out, or there is none yet. */
@@ -106,7 +116,8 @@ export class RepoLock {
    * this process's to free (taken over, or GitHub failed).
    */
   async release(octokit: Octokit): Promise<boolean> {
-    clearInterval(this.#renewal);
+    this.#stopRenewing?.();
+    this.#stopRenewing = undefined;
     await this.#renewing;
     const now = this.options.now();
     if (now.getTime() - this.#sharedAt >= SHARED_MS) return this.#written !== undefined;
@@ -125,8 +136,8 @@ export class RepoLock {
 
   #hold(octokit: Octokit, held: string, fresh: boolean, tookOver: LockHolder | null): Acquired {
     this.#written = held;
-    this.#renewal = setInterval(() => (this.#renewing = this.renew(octokit)), (this.options.leaseMs ?? LOCK_LEASE_MS) / 3);
-    this.#renewal.unref();
+    const { leaseMs = LOCK_LEASE_MS, repeat = repeatWithTimer } = this.options;
+    this.#stopRenewing = repeat(leaseMs / 3, () => (this.#renewing = this.renew(octokit)));
     return { acquired: true, fresh, tookOver };
   }
 

@@ -17,7 +17,7 @@ import { LABELS } from "./labels.ts";
 import type { Octokit, RepoRef } from "./octokit.ts";
 import { parseCommand, type Command } from "./parse-command.ts";
 import { readResultArtifact } from "./read-result-artifact.ts";
-import { RepoLock } from "./repo-lock.ts";
+import { RepoLock, type Repeat } from "./repo-lock.ts";
 import { RepoStore, snapshotOf } from "./repo-store.ts";
 
 /** The workflow that trains experiments on the GPU runner. */
@@ -46,6 +46,8 @@ export interface ResearchAppOptions {
   now?: () => Date;
   /** Waits between tries of a lock another process holds; by default a timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** Renews a held lock's lease while a step runs; by default an interval timer. */
+  repeat?: Repeat;
 }
 
 /** Where one event applies: a repository, its client and how to read its config. */
@@ -228,7 +230,7 @@ export class ResearchApp {
   async #locked(target: Target, wait: boolean, run: (fresh: boolean) => Promise<void>): Promise<void> {
     const key = `${target.repo.owner}/${target.repo.repo}`;
     const log = this.#probot.log;
-    const lock = this.#repoLocks.get(key) ?? new RepoLock(target.repo, { holder: this.#holder, now: () => this.#options.now?.() ?? new Date() });
+    const lock = this.#repoLocks.get(key) ?? new RepoLock(target.repo, { holder: this.#holder, now: () => this.#options.now?.() ?? new Date(), repeat: this.#options.repeat });
     this.#repoLocks.set(key, lock);
     let delay = LOCK_RETRY_MS;
     let taken = await lock.acquire(target.octokit);

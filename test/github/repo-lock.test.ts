@@ -1,12 +1,13 @@
 import { ProbotOctokit } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LOCK_BRANCH, LOCK_FILE, LOCK_LEASE_MS, RepoLock, SHARED_MS } from "../../src/github/repo-lock.ts";
 import { FakeGitHub } from "./fake-github.ts";
+import { ManualRepeat } from "./manual-repeat.ts";
 
 let fake: FakeGitHub;
 let now: Date;
 const octokit = new ProbotOctokit({ auth: { token: "ghs_test" }, throttle: { enabled: false }, retry: { enabled: false } });
-const lock = (holder: string) => new RepoLock({ owner: fake.owner, repo: fake.repo }, { holder, now: () => now });
+const lock = (holder: string, repeat?: ManualRepeat) => new RepoLock({ owner: fake.owner, repo: fake.repo }, { holder, now: () => now, repeat: repeat?.repeat });
 const file = () => fake.files(LOCK_BRANCH)[LOCK_FILE];
 const later = (ms: number) => (now = new Date(now.getTime() + ms));
 /** The requests `work` makes. */
@@ -99,5 +100,41 @@ describe("RepoLock", () => {
     expect(await a.release(octokit)).toBe(false);
     expect(file()).toMatch(/^held by host-b\/2\/bbbb/);
     await b.release(octokit);
+  });
+
+  it("renews its lease every third of it while held, and stops once released", async () => {
+    const timers = new ManualRepeat();
+    const a = lock("host-a/1/aaaa", timers);
+    await a.acquire(octokit);
+    expect(timers.periods).toEqual([LOCK_LEASE_MS / 3]);
+    // A step that runs for two leases: each renewal moves the lease on, so nobody takes the lock.
+    for (let i = 1; i <= 6; i++) {
+      later(LOCK_LEASE_MS / 3);
+      await timers.fire();
+      expect(file()).toBe(`held by host-a/1/aaaa at ${now.toISOString()}\n`);
+      expect(await lock("host-b/2/bbbb").acquire(octokit)).toMatchObject({ acquired: false, holder: { holder: "host-a/1/aaaa", at: now } });
+    }
+    await a.release(octokit);
+    expect(timers.periods).toEqual([]);
+    const released = file();
+    later(LOCK_LEASE_MS);
+    await timers.fire();
+    expect(file()).toBe(released);
+  });
+
+  it("renews on an interval timer by default, and clears it on release", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const a = lock("host-a/1/aaaa");
+      await a.acquire(octokit);
+      later(LOCK_LEASE_MS / 3);
+      vi.advanceTimersByTime(LOCK_LEASE_MS / 3);
+      // Releasing waits for the renewal in flight; alone, it writes nothing itself.
+      await a.release(octokit);
+      expect(file()).toBe(`held by host-a/1/aaaa at ${now.toISOString()}\n`);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LOCK_BRANCH, LOCK_FILE } from "../../src/github/repo-lock.ts";
-import type { Agent } from "../../src/research/agent.ts";
+import { LOCK_BRANCH, LOCK_FILE, LOCK_LEASE_MS } from "../../src/github/repo-lock.ts";
+import type { Agent, AgentTask } from "../../src/research/agent.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { AppHarness } from "./app-harness.ts";
+import { ManualRepeat } from "./manual-repeat.ts";
 import { scriptedTrainer, waiting } from "./scripted-runner.ts";
 
 const config = "concurrency: 2\nnoise:\n  baseline-runs: 2\nbudget:\n  experiments-per-night: 8\n";
@@ -138,6 +139,58 @@ describe("ResearchApp across app processes", () => {
     expect(b.waits).toBe(waits);
     // b's sweep does the step that failed: the two proposals.
     expect(a.openPulls().filter((p) => !p.labels.includes("autoresearch:baseline"))).toHaveLength(2);
+    expectNoDuplicates(a);
+  });
+
+  it("renews the lock while a step outlasts the lease, so another process keeps off, and stops renewing after it", async () => {
+    const timers = new ManualRepeat();
+    // An agent that, once armed, waits inside its next proposal until the test lets it go.
+    let armed = false;
+    let entered!: () => void;
+    let leave!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const gate = new Promise<void>((resolve) => (leave = resolve));
+    const slow = (): Agent => {
+      const agent = new MutationAgent(3);
+      const propose = async (task: AgentTask) => {
+        if (armed) {
+          entered();
+          await gate;
+        }
+        return agent.propose(task);
+      };
+      return { name: agent.name, propose };
+    };
+    const a = new AppHarness(files, slow, { root: FIXTURE_ROOT, repeat: timers.repeat });
+    harnesses.push(a);
+    await a.research.tick();
+    const [first, second] = waiting(a);
+    await finish(a, first!.number);
+    armed = true;
+    const step = finish(a, second!.number);
+    await inside;
+
+    const holder = /^held by (\S+) at /.exec(lockFile(a))![1];
+    const pulls = a.pulls().length;
+    const b = replica(a);
+    for (let i = 1; i <= 6; i++) {
+      a.now = new Date(a.now.getTime() + LOCK_LEASE_MS / 3);
+      await timers.fire();
+      expect(lockFile(a)).toBe(`held by ${holder} at ${a.now.toISOString()}\n`);
+      b.now = a.now;
+      await b.research.tick();
+    }
+    // Two leases on, the other process's sweeps still found the lock held, and did nothing.
+    expect(b.waits).toBe(0);
+    expect(a.pulls()).toHaveLength(pulls);
+
+    leave();
+    await step;
+    expect(a.openPulls().filter((p) => !p.labels.includes("autoresearch:baseline"))).toHaveLength(2);
+    expect(timers.periods).toEqual([]);
+    const after = lockFile(a);
+    await timers.fire();
+    expect(lockFile(a)).toBe(after);
     expectNoDuplicates(a);
   });
 });

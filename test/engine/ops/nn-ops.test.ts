@@ -124,6 +124,27 @@ describe("attention", () => {
     want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 12));
   });
 
+  it.each([
+    [[2, 37, 3, 32], 37, "full causal, T not a multiple of the 4-query or 16-key blocks"],
+    [[1, 50, 2, 128], 19, "a sliding window, head dim 128"],
+    [[2, 9, 1, 8], 0, "window 0"],
+  ])("the fp32 and bf16 kernels (register-blocked) agree with the f64 one: %j, window %i (%s)", (shape, window) => {
+    const [q, k, v, g] = [0, 1, 2, 3].map(() => rand64(shape as number[]));
+    const run = (dtype: E.DType) => {
+      const xs = [q, k, v].map((t) => t.to(dtype).detach().requiresGrad_());
+      const out = F.attention(xs[0], xs[1], xs[2], { window });
+      out.mul(g.to(dtype)).sum().backward();
+      return [out, ...xs.map((x) => x.grad!)].map((t) => t.toArray());
+    };
+    const exact = run("f64");
+    for (const [dtype, tol] of [["f32", 1e-5], ["bf16", 3e-2]] as const) {
+      run(dtype).forEach((got, n) => {
+        const scale = Math.max(1, ...Array.from(exact[n], Math.abs));
+        got.forEach((x, i) => expect(Math.abs(x - exact[n][i]), `${dtype} tensor ${n} [${i}]`).toBeLessThanOrEqual(tol * scale));
+      });
+    }
+  });
+
   it("gradients match finite differences (full and windowed, from non-contiguous views)", () => {
     const shape = [1, 4, 2, 3];
     gradcheck((q, k, v) => F.attention(q, k, v), [rand64(shape), rand64(shape), rand64(shape)]);

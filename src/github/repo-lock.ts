@@ -81,6 +81,8 @@ export class RepoLock {
   #sharedAt = -Infinity;
   #stopRenewing: (() => void) | undefined;
   #renewing: Promise<void> = Promise.resolve();
+  /** The client of the last hold, to free the lock when the process stops. */
+  #octokit: Octokit | undefined;
 
   constructor(
     readonly repo: RepoRef,
@@ -119,9 +121,22 @@ export class RepoLock {
     this.#stopRenewing?.();
     this.#stopRenewing = undefined;
     await this.#renewing;
-    const now = this.options.now();
-    if (now.getTime() - this.#sharedAt >= SHARED_MS) return this.#written !== undefined;
-    const free = freeText(this.options.holder, now);
+    if (this.options.now().getTime() - this.#sharedAt >= SHARED_MS) return this.#written !== undefined;
+    return this.#free(octokit);
+  }
+
+  /**
+   * Frees a lease this process kept after its step, as a process that stops does, so that the
+   * next one need not wait for it to run out. False while a step holds the lock (its lease
+   * protects it until the process is gone), or when the lock is no longer this process's.
+   */
+  async free(): Promise<boolean> {
+    if (this.#stopRenewing !== undefined || this.#written === undefined || this.#octokit === undefined) return false;
+    return parseLock(this.#written)?.held ? this.#free(this.#octokit) : true;
+  }
+
+  async #free(octokit: Octokit): Promise<boolean> {
+    const free = freeText(this.options.holder, this.options.now());
     const freed = this.#written !== undefined && (await this.#write(octokit, free, this.#written).catch(() => false));
     this.#written = freed ? free : undefined;
     return freed;
@@ -136,6 +151,7 @@ export class RepoLock {
 
   #hold(octokit: Octokit, held: string, fresh: boolean, tookOver: LockHolder | null): Acquired {
     this.#written = held;
+    this.#octokit = octokit;
     const { leaseMs = LOCK_LEASE_MS, repeat = repeatWithTimer } = this.options;
     this.#stopRenewing = repeat(leaseMs / 3, () => (this.#renewing = this.renew(octokit)));
     return { acquired: true, fresh, tookOver };

@@ -106,6 +106,7 @@ export class ResearchApp {
   readonly #holder = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   readonly #dashboardWrites = new Map<string, number>();
   #slug: Promise<string> | undefined;
+  #stopping = false;
 
   constructor(probot: Probot, options: ResearchAppOptions = {}) {
     this.#probot = probot;
@@ -126,6 +127,7 @@ export class ResearchApp {
    * start-up and every few minutes.
    */
   async tick(): Promise<void> {
+    if (this.#stopping) return;
     const app = await this.#probot.auth();
     for (const installation of await app.paginate(app.rest.apps.listInstallations)) {
       const octokit = await this.#probot.auth(installation.id);
@@ -216,6 +218,7 @@ export class ResearchApp {
    */
   async #session(target: Target, work?: (s: Session) => Promise<void>, wait = true): Promise<void> {
     const key = `${target.repo.owner}/${target.repo.repo}`;
+    if (this.#stopping) throw new Error(`autoresearch: the app is stopping, so it leaves this event on ${key} to the next process (which reads a finished run at its first sweep)`);
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const current = previous.catch(() => undefined).then(() => this.#locked(target, wait, (fresh) => this.#run(target, fresh, work)));
     this.#locks.set(key, current);
@@ -224,6 +227,22 @@ export class ResearchApp {
     } finally {
       if (this.#locks.get(key) === current) this.#locks.delete(key);
     }
+  }
+
+  /**
+   * Stops the app, as before the process exits (a redeploy): takes no more events, waits for
+   * the steps in progress until `deadline`, and frees the locks this process kept after its
+   * steps, so that the next process need not wait up to a lease for them. A step still running
+   * at the deadline keeps its lock, whose lease then runs out.
+   */
+  async stop(deadline: Promise<unknown>): Promise<void> {
+    this.#stopping = true;
+    await Promise.race([Promise.allSettled(this.#locks.values()), deadline]);
+    const freeing = Promise.all([...this.#repoLocks.values()].map((lock) => lock.free()));
+    const freed = await Promise.race([freeing, deadline.then(() => null)]);
+    const log = this.#probot.log;
+    if (freed === null) log.warn("autoresearch: stopped at the deadline, some locks not freed: their leases run out");
+    else log.info(`autoresearch: stopped, having freed ${freed.filter(Boolean).length} of ${freed.length} locks`);
   }
 
   /** Runs `run` holding the repository's lock in GitHub; `fresh` when no other process held it since this one. */

@@ -137,4 +137,17 @@ describe("RepoLock", () => {
       vi.useRealTimers();
     }
   });
+
+  it("frees a lease it kept, when the process stops, but never the lock of a step in progress", async () => {
+    const a = lock("host-a/1/aaaa");
+    expect(await a.free()).toBe(false);
+    await a.acquire(octokit);
+    expect(await requests(() => a.free())).toEqual([]);
+    await a.release(octokit);
+    expect(file()).toMatch(/^held by host-a/);
+    expect(await a.free()).toBe(true);
+    expect(file()).toBe("free: released by host-a/1/aaaa at 2025-01-15T22:30:00.000Z\n");
+    expect(await requests(() => a.free())).toEqual([]);
+    expect(await lock("host-b/2/bbbb").acquire(octokit)).toMatchObject({ acquired: true, tookOver: null });
+  });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { stopThenExit } from "../../src/github/index.ts";
 import { LOCK_BRANCH, LOCK_FILE, LOCK_LEASE_MS } from "../../src/github/repo-lock.ts";
 import type { Agent, AgentTask } from "../../src/research/agent.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
@@ -37,6 +38,38 @@ const lockFile = (h: AppHarness) => h.fake.files(LOCK_BRANCH)[LOCK_FILE]!;
 /** Another process (not an app harness) holds the lock, renewed at `at`. */
 const holdLock = (h: AppHarness, at: Date) => h.fake.createBranch(LOCK_BRANCH, { [LOCK_FILE]: `held by other-host/7/0f0f0f0f at ${at.toISOString()}\n` }, "lock");
 const freeLock = (h: AppHarness) => h.fake.push(LOCK_BRANCH, { [LOCK_FILE]: `free: released by other-host/7/0f0f0f0f at ${h.now.toISOString()}\n` }, "free");
+
+/**
+ * A first process, on a new repository, in the middle of a step: the step waits inside the
+ * agent's first proposal until `leave` is called.
+ */
+async function blockedStep(timers?: ManualRepeat) {
+  let armed = false;
+  let entered!: () => void;
+  let leave!: () => void;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const gate = new Promise<void>((resolve) => (leave = resolve));
+  const slow = (): Agent => {
+    const agent = new MutationAgent(3);
+    const propose = async (task: AgentTask) => {
+      if (armed) {
+        entered();
+        await gate;
+      }
+      return agent.propose(task);
+    };
+    return { name: agent.name, propose };
+  };
+  const a = new AppHarness(files, slow, { root: FIXTURE_ROOT, repeat: timers?.repeat });
+  harnesses.push(a);
+  await a.research.tick();
+  const [first, second] = waiting(a);
+  await finish(a, first!.number);
+  armed = true;
+  const step = finish(a, second!.number);
+  await inside;
+  return { a, step, leave };
+}
 
 /** Finishes the run of a pull request through `h`, with the scripted trainer's result. */
 const finish = (h: AppHarness, number: number) => h.finish(number, scriptedTrainer(h.fake.headOf(number).files, 42));
@@ -144,32 +177,7 @@ describe("ResearchApp across app processes", () => {
 
   it("renews the lock while a step outlasts the lease, so another process keeps off, and stops renewing after it", async () => {
     const timers = new ManualRepeat();
-    // An agent that, once armed, waits inside its next proposal until the test lets it go.
-    let armed = false;
-    let entered!: () => void;
-    let leave!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    const gate = new Promise<void>((resolve) => (leave = resolve));
-    const slow = (): Agent => {
-      const agent = new MutationAgent(3);
-      const propose = async (task: AgentTask) => {
-        if (armed) {
-          entered();
-          await gate;
-        }
-        return agent.propose(task);
-      };
-      return { name: agent.name, propose };
-    };
-    const a = new AppHarness(files, slow, { root: FIXTURE_ROOT, repeat: timers.repeat });
-    harnesses.push(a);
-    await a.research.tick();
-    const [first, second] = waiting(a);
-    await finish(a, first!.number);
-    armed = true;
-    const step = finish(a, second!.number);
-    await inside;
-
+    const { a, step, leave } = await blockedStep(timers);
     const holder = /^held by (\S+) at /.exec(lockFile(a))![1];
     const pulls = a.pulls().length;
     const b = replica(a);
@@ -192,5 +200,44 @@ describe("ResearchApp across app processes", () => {
     await timers.fire();
     expect(lockFile(a)).toBe(after);
     expectNoDuplicates(a);
+  });
+
+  it("frees the lease it kept when SIGTERM stops it, so the next process starts at once, and takes no more events", async () => {
+    const a = start();
+    await a.research.tick();
+    await finish(a, waiting(a)[0]!.number);
+    // Alone, it kept its lease after the step: a new process would wait for it to run out.
+    const holder = /^held by (\S+) at /.exec(lockFile(a))![1]!;
+    // What the signal runs, called here rather than sent to the test runner.
+    expect(await new Promise((exit) => stopThenExit(a.research, exit)())).toBe(0);
+    expect(lockFile(a)).toMatch(`free: released by ${holder} at `);
+
+    const next = waiting(a)[0]!.number;
+    await expect(finish(a, next)).rejects.toThrow("the app is stopping");
+    await a.research.tick();
+    expect(a.fake.checkRuns.some((c) => c.headSha === a.fake.headOf(next).sha)).toBe(false);
+    // The next process reads the run the stopping one refused, without waiting.
+    const b = replica(a);
+    await b.research.tick();
+    expect(b.waits).toBe(0);
+    expect(a.fake.checkRuns.some((c) => c.headSha === a.fake.headOf(next).sha)).toBe(true);
+  });
+
+  it("lets a step in progress finish before it frees the lock", async () => {
+    const { a, step, leave } = await blockedStep();
+    const stopped = a.research.stop(new Promise(() => undefined));
+    leave();
+    await Promise.all([step, stopped]);
+    expect(a.openPulls().filter((p) => !p.labels.includes("autoresearch:baseline"))).toHaveLength(2);
+    expect(lockFile(a)).toMatch(/^free: released by /);
+  });
+
+  it("leaves the lock of a step still running at the deadline to its lease", async () => {
+    const { a, step, leave } = await blockedStep();
+    const held = lockFile(a);
+    await a.research.stop(Promise.resolve());
+    expect(lockFile(a)).toBe(held);
+    leave();
+    await step;
   });
 });

@@ -52,7 +52,7 @@ export function trackAllocations<T>(fn: () => T, log: Storage[] = []): [T, Stora
   try {
     return [logAllocationsTo(log, fn), log];
   } finally {
-    outer?.push(...log);
+    if (outer) for (const s of log) outer.push(s);  // a loop: a spread of a long log overflows the stack
   }
 }
 

@@ -140,6 +140,23 @@ describe("a module call hands back what it made and no longer needs", () => {
     expect(E.memoryStats("cpu").arenaUsedBytes - afterInput).toBeLessThanOrEqual(256);
   });
 
+  it("keeps what a nested call returns as a view, and releases it when the outer call is done with it", () => {
+    class Inner extends nn.Module {
+      forward(x: E.Tensor): E.Tensor {
+        return x.mul(2).reshape(-1).slice(0, 0, 4);  // a view of a storage made in here
+      }
+    }
+    const inner = new Inner();
+    let fromInner: E.Tensor | null = null;
+    const outer = new Probe((x) => {
+      fromInner = inner.forward(x);
+      return fromInner.add(1);
+    });
+    const y = E.noGrad(() => outer.forward(E.ones([2, 3])));
+    expect(Array.from(y.toArray())).toEqual([3, 3, 3, 3]);
+    expect(fromInner!.storage.alive).toBe(false);
+  });
+
   it("returns every tensor of an array or object result intact", () => {
     class Pair extends nn.Module {
       forward(x: E.Tensor): { a: E.Tensor; b: E.Tensor[] } {

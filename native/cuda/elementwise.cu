@@ -1,4 +1,5 @@
 // Elementwise ops: broadcasting binary ops over strided inputs, unary ops and their backward.
+#include <type_traits>
 #include "../common/dispatch.h"
 #include "../common/unary-math.h"
 #include "check.h"
@@ -128,6 +129,15 @@ __global__ void unaryBackwardKernel(UnaryOp op, const T* x, const T* y, const T*
     store(out, i, load(g, i) * unaryDerivative<Acc<T>>(op, load(x, i), load(y, i), s));
 }
 
+// Calls launch(lanes, blocks) with lanes a compile-time bool: four-lane groups when `aligned`
+// (every pointer allows them), else one element per step.
+template <typename Launch>
+void launchLanes(int64_t n, bool aligned, Launch&& launch) {
+  if (aligned) launch(std::true_type{}, gridFor(n / kLanes + 1));
+  else launch(std::false_type{}, gridFor(n));
+  CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 void binary(const BinaryArgs& a) {
@@ -167,12 +177,9 @@ void scaledAdd(const ScaledAddArgs& a) {
       const X* x = as<X>(a.x);
       const Y* y = as<Y>(a.y);
       T* out = as<T>(a.out);
-      cudaStream_t s = context().stream;
-      if (lanesAligned(x) && lanesAligned(y) && lanesAligned(out))
-        scaledAddKernel<X, Y, T, true><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(x, y, a.a, a.b, out, a.n);
-      else
-        scaledAddKernel<X, Y, T, false><<<gridFor(a.n), kThreads, 0, s>>>(x, y, a.a, a.b, out, a.n);
-      CUDA_CHECK_LAUNCH();
+      launchLanes(a.n, lanesAligned(x) && lanesAligned(y) && lanesAligned(out), [&](auto lanes, unsigned blocks) {
+        scaledAddKernel<X, Y, T, decltype(lanes)::value><<<blocks, kThreads, 0, context().stream>>>(x, y, a.a, a.b, out, a.n);
+      });
     });
   });
 }
@@ -187,12 +194,9 @@ void scaledAddBackward(const ScaledAddBackwardArgs& a) {
       const G* g = as<G>(a.g);
       X* gx = as<X>(a.gx);
       Y* gy = as<Y>(a.gy);
-      cudaStream_t s = context().stream;
-      if (lanesAligned(g) && lanesAligned(gx) && lanesAligned(gy))
-        scaledAddBackwardKernel<G, X, Y, true><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(g, a.a, a.b, gx, gy, a.n);
-      else
-        scaledAddBackwardKernel<G, X, Y, false><<<gridFor(a.n), kThreads, 0, s>>>(g, a.a, a.b, gx, gy, a.n);
-      CUDA_CHECK_LAUNCH();
+      launchLanes(a.n, lanesAligned(g) && lanesAligned(gx) && lanesAligned(gy), [&](auto lanes, unsigned blocks) {
+        scaledAddBackwardKernel<G, X, Y, decltype(lanes)::value><<<blocks, kThreads, 0, context().stream>>>(g, a.a, a.b, gx, gy, a.n);
+      });
     });
   });
 }

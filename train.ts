@@ -278,11 +278,11 @@ const optimizers = [adamw, muon];
 
 const tokenizer = await loadTokenizer();
 const train_loader = makeDataloader(tokenizer, DEVICE_BATCH_SIZE, MAX_SEQ_LEN, "train");
-async function nextBatch(): Promise<[Tensor, Tensor, number]> {
-  const batch = (await train_loader.next()).value!;
+const nextBatch = async () => (await train_loader.next()).value!;
+function toDevice(batch: { inputs: Int32Array; targets: Int32Array }): [Tensor, Tensor] {
   const x = torch.tensor(batch.inputs, [DEVICE_BATCH_SIZE, MAX_SEQ_LEN], { dtype: "i32", device });
   const y = torch.tensor(batch.targets, [DEVICE_BATCH_SIZE, MAX_SEQ_LEN], { dtype: "i32", device });
-  return [x, y, batch.epoch];
+  return [x, y];
 }
 
 console.log(`Time budget: ${TIME_BUDGET}s`);
@@ -315,15 +315,17 @@ let total_training_time = 0;
 let step = 0;
 let epoch = 1;
 const loss_curve: [number, number][] = [];
+let batch = await nextBatch();
 
 for (;;) {
   const t0 = performance.now();
   let train_loss = 0;
   for (let micro_step = 0; micro_step < grad_accum_steps; micro_step++) {
-    const [x, y, e] = await nextBatch();
-    epoch = e;
+    const [x, y] = toDevice(batch);
+    epoch = batch.epoch;
     const loss = model.forward(x, y).div(grad_accum_steps);
     loss.backward();
+    batch = await nextBatch(); // prefetch: packed on the host while the GPU works through this micro-step
     train_loss += loss.item();
     torch.resetArena(); // gradients are in the persistent .grad buffers; the activations can go
   }

@@ -169,11 +169,31 @@ bool gemmSplitK(const MatmulArgs& g, const T* a, const T* b, T* c) {
   return true;
 }
 
+// A short, wide output over a long K (a weight gradient x^T g with fewer inputs than outputs)
+// packs all of B for only a few row panels of A. Its transpose, B^T A^T, has the long side in
+// the row panels and packs only the small A, so it runs about twice as fast; it goes through an
+// fp32 buffer and is transposed into c once.
+template <typename T>
+bool gemmTransposed(const MatmulArgs& g, int64_t lda, int64_t ldb, const T* a, const T* b, T* c) {
+  if (g.M * 4 > g.N || g.N < 1024 || g.K < 1024) return false;  // below that, split-K wins
+  MatmulArgs t = plainProduct(g);
+  t.M = g.N, t.N = g.M, t.transA = !g.transB, t.transB = !g.transA;
+  std::vector<float> ct(size_t(g.M) * size_t(g.N));
+  gemmPacked<T, float>(t, g.K, ldb, lda, b, a, ct.data());
+  parallelFor(g.M, g.N, [&](int64_t i) {
+    for (int64_t j = 0; j < g.N; ++j) {
+      const float prev = g.beta == 0 ? 0.f : float(g.beta) * float(Scalar<T>::load(c, i * g.N + j));
+      Scalar<T>::store(c, i * g.N + j, float(g.alpha) * ct[size_t(j * g.M + i)] + prev);
+    }
+  });
+  return true;
+}
+
 // gemmPacked adds each KC-long slice of K into c; a bf16 c would be rounded once per slice, so
 // a longer K accumulates in fp32 and is rounded once, as cuBLAS does.
 template <typename T>
 void gemm(const MatmulArgs& g, int64_t lda, int64_t ldb, const T* a, const T* b, T* c) {
-  if (gemmSplitK<T>(g, a, b, c)) return;
+  if (gemmTransposed<T>(g, lda, ldb, a, b, c) || gemmSplitK<T>(g, a, b, c)) return;
   if (!std::is_same_v<T, bf16> || g.K <= KC) return gemmPacked<T, T>(g, g.K, lda, ldb, a, b, c);
   std::vector<float> acc(size_t(g.M) * size_t(g.N));
   gemmPacked<T, float>(plainProduct(g), g.K, lda, ldb, a, b, acc.data());

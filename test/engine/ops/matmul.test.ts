@@ -43,6 +43,17 @@ describe("matmul", () => {
     want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 2));
   });
 
+  it("a short, wide output over a long K (computed as its transpose) matches, f32 and bf16", () => {
+    const a = E.randn([1100, 40]), b = E.randn([1100, 1030]);
+    const want = naive(a.transpose(0, 1).contiguous().toArray(), b.toArray(), 40, 1100, 1030);
+    const got = E.matmul(a.transpose(0, 1), b).toArray();
+    want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(1e-3 * Math.max(1, Math.abs(w))));
+    const [ab, bb] = [a.to("bf16"), b.to("bf16")];
+    const wantBf16 = naive(ab.transpose(0, 1).contiguous().toArray(), bb.toArray(), 40, 1100, 1030);
+    const gotBf16 = E.matmul(ab.transpose(0, 1), bb).toArray();
+    wantBf16.forEach((w, i) => expect(Math.abs(gotBf16[i] - w)).toBeLessThanOrEqual(2 ** -8 * Math.abs(w) + 1e-3));
+  });
+
   it("bf16 inputs accumulate in fp32", () => {
     const a = E.randn([16, 64]), b = E.randn([64, 8]);
     const got = E.matmul(a.to("bf16"), b.to("bf16")).toArray();

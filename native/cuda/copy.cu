@@ -25,16 +25,10 @@ __global__ void copyKernel(const S* src, O* out, int64_t n, StridedLayout layout
   }
 }
 
-// A contiguous copy or cast, four elements per access where lanesAligned allows.
-template <typename S, typename O>
-__global__ void copyLanesKernel(const S* src, O* out, int64_t n) {
-  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
-    const Lanes<S> in = loadLanes(src, q);
-    Lanes<O> r;
-    for (int e = 0; e < kLanes; ++e) store(r.v, e, Acc<O>(load(in.v, e)));
-    storeLanes(out, q, r);
-  }
-  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, Acc<O>(load(src, i)));
+// A contiguous copy or cast, four elements per access when kGrouped.
+template <typename S, typename O, bool kGrouped>
+__global__ void copyFlatKernel(const S* src, O* out, int64_t n) {
+  mapElements<kGrouped>(n, [](Acc<O> v) { return v; }, out, src);
 }
 
 }  // namespace
@@ -58,10 +52,14 @@ void copy(const CopyArgs& a) {
       using O = decltype(outTag);
       const S* src = as<S>(a.src);
       O* out = as<O>(a.out);
-      const bool flat = layout.ndim == 1 && layout.strides[0][0] == 1 && layout.strides[1][0] == 1;
-      if (flat && lanesAligned(src) && lanesAligned(out)) copyLanesKernel<S, O><<<gridFor(n / kLanes + 1), kThreads, 0, context().stream>>>(src, out, n);
-      else copyKernel<S, O><<<gridFor(n), kThreads, 0, context().stream>>>(src, out, n, layout);
-      CUDA_CHECK_LAUNCH();
+      if (layout.ndim == 1 && layout.strides[0][0] == 1 && layout.strides[1][0] == 1) {
+        launchLanes(n, lanesAligned(src) && lanesAligned(out), [&](auto grouped, unsigned blocks) {
+          copyFlatKernel<S, O, decltype(grouped)::value><<<blocks, kThreads, 0, context().stream>>>(src, out, n);
+        });
+      } else {
+        copyKernel<S, O><<<gridFor(n), kThreads, 0, context().stream>>>(src, out, n, layout);
+        CUDA_CHECK_LAUNCH();
+      }
     });
   });
 }

@@ -1,5 +1,4 @@
 // Elementwise ops: broadcasting binary ops over strided inputs, unary ops and their backward.
-#include <type_traits>
 #include "../common/dispatch.h"
 #include "../common/unary-math.h"
 #include "check.h"
@@ -24,19 +23,16 @@ __global__ void binaryKernel(BinaryOp op, const X* a, const Y* b, T* out, int64_
   }
 }
 
-// The same for contiguous operands that lanesAligned allows, four elements per access; b is
-// contiguous too, or (kScalarB) one value broadcast over all of a.
-template <typename X, typename Y, typename T, bool kScalarB>
-__global__ void binaryLanesKernel(BinaryOp op, const X* a, const Y* b, T* out, int64_t n) {
+// The same over one contiguous dim: b contiguous too, or (kScalarB) one value broadcast.
+template <typename X, typename Y, typename T, bool kScalarB, bool kGrouped>
+__global__ void binaryFlatKernel(BinaryOp op, const X* a, const Y* b, T* out, int64_t n) {
   using A = Acc<T>;
-  auto bAt = [&](int64_t i) { return A(load(b, kScalarB ? 0 : i)); };
-  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
-    const Lanes<X> x = loadLanes(a, q);
-    Lanes<T> r;
-    for (int e = 0; e < kLanes; ++e) store(r.v, e, binaryValue<A>(op, A(load(x.v, e)), bAt(q * kLanes + e)));
-    storeLanes(out, q, r);
+  if constexpr (kScalarB) {
+    const A bv = A(load(b, 0));
+    mapElements<kGrouped>(n, [=](auto x) { return binaryValue<A>(op, A(x), bv); }, out, a);
+  } else {
+    mapElements<kGrouped>(n, [=](auto x, auto y) { return binaryValue<A>(op, A(x), A(y)); }, out, a, b);
   }
-  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, binaryValue<A>(op, A(load(a, i)), bAt(i)));
 }
 
 // The one value of a one-element tensor of any float dtype, read on the device (no host sync).
@@ -49,32 +45,21 @@ __device__ __forceinline__ double scalarAt(const void* p, DType d) {
   }
 }
 
-// out = a x + b y, four elements per access where lanesAligned allows (x, y and out contiguous).
-template <typename X, typename Y, typename T, bool kLanesOk>
+// out = a x + b y (x, y and out contiguous).
+template <typename X, typename Y, typename T, bool kGrouped>
 __global__ void scaledAddKernel(const X* x, const Y* y, Buf a, Buf b, T* out, int64_t n) {
   using A = Acc<T>;
   const A sa = A(scalarAt(a.ptr, a.dtype)), sb = A(scalarAt(b.ptr, b.dtype));
-  int64_t done = 0;
-  if constexpr (kLanesOk) {
-    for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
-      const Lanes<X> xs = loadLanes(x, q);
-      const Lanes<Y> ys = loadLanes(y, q);
-      Lanes<T> r;
-      for (int e = 0; e < kLanes; ++e) store(r.v, e, sa * A(load(xs.v, e)) + sb * A(load(ys.v, e)));
-      storeLanes(out, q, r);
-    }
-    done = n / kLanes * kLanes;
-  }
-  for (int64_t i = done + firstIndex(); i < n; i += indexStep()) store(out, i, sa * A(load(x, i)) + sb * A(load(y, i)));
+  mapElements<kGrouped>(n, [=](auto xv, auto yv) { return sa * A(xv) + sb * A(yv); }, out, x, y);
 }
 
 // gx = a g and gy = b g, each in its own dtype, from one read of g.
-template <typename G, typename X, typename Y, bool kLanesOk>
+template <typename G, typename X, typename Y, bool kGrouped>
 __global__ void scaledAddBackwardKernel(const G* g, Buf a, Buf b, X* gx, Y* gy, int64_t n) {
   using A = Acc<G>;
   const A sa = A(scalarAt(a.ptr, a.dtype)), sb = A(scalarAt(b.ptr, b.dtype));
   int64_t done = 0;
-  if constexpr (kLanesOk) {
+  if constexpr (kGrouped) {
     for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
       const Lanes<G> gs = loadLanes(g, q);
       Lanes<X> rx;
@@ -95,47 +80,15 @@ __global__ void scaledAddBackwardKernel(const G* g, Buf a, Buf b, X* gx, Y* gy, 
   }
 }
 
-template <typename T>
-__global__ void unaryLanesKernel(UnaryOp op, const T* x, T* out, int64_t n, Acc<T> s) {
-  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
-    const Lanes<T> in = loadLanes(x, q);
-    Lanes<T> r;
-    for (int e = 0; e < kLanes; ++e) store(r.v, e, unaryValue<Acc<T>>(op, load(in.v, e), s));
-    storeLanes(out, q, r);
-  }
-  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, unaryValue<Acc<T>>(op, load(x, i), s));
-}
-
-template <typename T>
-__global__ void unaryBackwardLanesKernel(UnaryOp op, const T* x, const T* y, const T* g, T* out, int64_t n, Acc<T> s) {
-  using A = Acc<T>;
-  for (int64_t q = firstIndex(); q < n / kLanes; q += indexStep()) {
-    const Lanes<T> xs = loadLanes(x, q), ys = loadLanes(y, q), gs = loadLanes(g, q);
-    Lanes<T> r;
-    for (int e = 0; e < kLanes; ++e) store(r.v, e, A(load(gs.v, e)) * unaryDerivative<A>(op, load(xs.v, e), load(ys.v, e), s));
-    storeLanes(out, q, r);
-  }
-  for (int64_t i = firstTailIndex(n); i < n; i += indexStep()) store(out, i, load(g, i) * unaryDerivative<A>(op, load(x, i), load(y, i), s));
-}
-
-template <typename T>
+template <typename T, bool kGrouped>
 __global__ void unaryKernel(UnaryOp op, const T* x, T* out, int64_t n, Acc<T> s) {
-  for (int64_t i = firstIndex(); i < n; i += indexStep()) store(out, i, unaryValue<Acc<T>>(op, load(x, i), s));
+  mapElements<kGrouped>(n, [=](Acc<T> v) { return unaryValue<Acc<T>>(op, v, s); }, out, x);
 }
 
-template <typename T>
+template <typename T, bool kGrouped>
 __global__ void unaryBackwardKernel(UnaryOp op, const T* x, const T* y, const T* g, T* out, int64_t n, Acc<T> s) {
-  for (int64_t i = firstIndex(); i < n; i += indexStep())
-    store(out, i, load(g, i) * unaryDerivative<Acc<T>>(op, load(x, i), load(y, i), s));
-}
-
-// Calls launch(lanes, blocks) with lanes a compile-time bool: four-lane groups when `aligned`
-// (every pointer allows them), else one element per step.
-template <typename Launch>
-void launchLanes(int64_t n, bool aligned, Launch&& launch) {
-  if (aligned) launch(std::true_type{}, gridFor(n / kLanes + 1));
-  else launch(std::false_type{}, gridFor(n));
-  CUDA_CHECK_LAUNCH();
+  using A = Acc<T>;
+  mapElements<kGrouped>(n, [=](A xv, A yv, A gv) { return gv * unaryDerivative<A>(op, xv, yv, s); }, out, x, y, g);
 }
 
 }  // namespace
@@ -155,14 +108,16 @@ void binary(const BinaryArgs& a) {
       const X* x = as<X>(a.a);
       const Y* y = as<Y>(a.b);
       T* out = as<T>(a.out);
-      cudaStream_t s = context().stream;
-      if (flat && lanesAligned(x) && lanesAligned(out) && (scalarB || lanesAligned(y))) {
-        if (scalarB) binaryLanesKernel<X, Y, T, true><<<gridFor(n / kLanes + 1), kThreads, 0, s>>>(a.op, x, y, out, n);
-        else binaryLanesKernel<X, Y, T, false><<<gridFor(n / kLanes + 1), kThreads, 0, s>>>(a.op, x, y, out, n);
+      if (flat) {
+        launchLanes(n, lanesAligned(x) && lanesAligned(out) && (scalarB || lanesAligned(y)), [&](auto grouped, unsigned blocks) {
+          constexpr bool kGrouped = decltype(grouped)::value;
+          if (scalarB) binaryFlatKernel<X, Y, T, true, kGrouped><<<blocks, kThreads, 0, context().stream>>>(a.op, x, y, out, n);
+          else binaryFlatKernel<X, Y, T, false, kGrouped><<<blocks, kThreads, 0, context().stream>>>(a.op, x, y, out, n);
+        });
       } else {
-        binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, s>>>(a.op, x, y, out, n, layout);
+        binaryKernel<X, Y, T><<<gridFor(n), kThreads, 0, context().stream>>>(a.op, x, y, out, n, layout);
+        CUDA_CHECK_LAUNCH();
       }
-      CUDA_CHECK_LAUNCH();
     });
   });
 }
@@ -177,8 +132,8 @@ void scaledAdd(const ScaledAddArgs& a) {
       const X* x = as<X>(a.x);
       const Y* y = as<Y>(a.y);
       T* out = as<T>(a.out);
-      launchLanes(a.n, lanesAligned(x) && lanesAligned(y) && lanesAligned(out), [&](auto lanes, unsigned blocks) {
-        scaledAddKernel<X, Y, T, decltype(lanes)::value><<<blocks, kThreads, 0, context().stream>>>(x, y, a.a, a.b, out, a.n);
+      launchLanes(a.n, lanesAligned(x) && lanesAligned(y) && lanesAligned(out), [&](auto grouped, unsigned blocks) {
+        scaledAddKernel<X, Y, T, decltype(grouped)::value><<<blocks, kThreads, 0, context().stream>>>(x, y, a.a, a.b, out, a.n);
       });
     });
   });
@@ -194,8 +149,8 @@ void scaledAddBackward(const ScaledAddBackwardArgs& a) {
       const G* g = as<G>(a.g);
       X* gx = as<X>(a.gx);
       Y* gy = as<Y>(a.gy);
-      launchLanes(a.n, lanesAligned(g) && lanesAligned(gx) && lanesAligned(gy), [&](auto lanes, unsigned blocks) {
-        scaledAddBackwardKernel<G, X, Y, decltype(lanes)::value><<<blocks, kThreads, 0, context().stream>>>(g, a.a, a.b, gx, gy, a.n);
+      launchLanes(a.n, lanesAligned(g) && lanesAligned(gx) && lanesAligned(gy), [&](auto grouped, unsigned blocks) {
+        scaledAddBackwardKernel<G, X, Y, decltype(grouped)::value><<<blocks, kThreads, 0, context().stream>>>(g, a.a, a.b, gx, gy, a.n);
       });
     });
   });
@@ -207,10 +162,9 @@ void unary(const UnaryArgs& a) {
     using T = decltype(tag);
     const T* x = as<T>(a.x);
     T* out = as<T>(a.out);
-    cudaStream_t s = context().stream;
-    if (lanesAligned(x) && lanesAligned(out)) unaryLanesKernel<T><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(a.op, x, out, a.n, Acc<T>(a.s));
-    else unaryKernel<T><<<gridFor(a.n), kThreads, 0, s>>>(a.op, x, out, a.n, Acc<T>(a.s));
-    CUDA_CHECK_LAUNCH();
+    launchLanes(a.n, lanesAligned(x) && lanesAligned(out), [&](auto grouped, unsigned blocks) {
+      unaryKernel<T, decltype(grouped)::value><<<blocks, kThreads, 0, context().stream>>>(a.op, x, out, a.n, Acc<T>(a.s));
+    });
   });
 }
 
@@ -220,13 +174,9 @@ void unaryBackward(const UnaryBackwardArgs& a) {
     using T = decltype(tag);
     const T *x = as<T>(a.x), *y = as<T>(a.y), *g = as<T>(a.g);
     T* out = as<T>(a.out);
-    cudaStream_t s = context().stream;
-    const Acc<T> scalar = Acc<T>(a.s);
-    if (lanesAligned(x) && lanesAligned(y) && lanesAligned(g) && lanesAligned(out))
-      unaryBackwardLanesKernel<T><<<gridFor(a.n / kLanes + 1), kThreads, 0, s>>>(a.op, x, y, g, out, a.n, scalar);
-    else
-      unaryBackwardKernel<T><<<gridFor(a.n), kThreads, 0, s>>>(a.op, x, y, g, out, a.n, scalar);
-    CUDA_CHECK_LAUNCH();
+    launchLanes(a.n, lanesAligned(x) && lanesAligned(y) && lanesAligned(g) && lanesAligned(out), [&](auto grouped, unsigned blocks) {
+      unaryBackwardKernel<T, decltype(grouped)::value><<<blocks, kThreads, 0, context().stream>>>(a.op, x, y, g, out, a.n, Acc<T>(a.s));
+    });
   });
 }
 

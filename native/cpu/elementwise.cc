@@ -1,5 +1,4 @@
 // Elementwise ops: broadcasting binary ops over strided inputs, unary ops and their backward.
-#include <algorithm>
 #include <type_traits>
 #include "../common/dispatch.h"
 #include "../common/unary-math.h"
@@ -101,9 +100,8 @@ void scaledAdd(const ScaledAddArgs& a) {
       const X* x = as<X>(a.x);
       const Y* y = as<Y>(a.y);
       T* out = as<T>(a.out);
-      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
-        const int64_t end = std::min(a.n, (c + 1) * kChunk);
-        for (int64_t i = c * kChunk; i < end; ++i) Scalar<T>::store(out, i, sa * A(Scalar<X>::load(x, i)) + sb * A(Scalar<Y>::load(y, i)));
+      parallelChunks(a.n, kChunk, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) Scalar<T>::store(out, i, sa * A(Scalar<X>::load(x, i)) + sb * A(Scalar<Y>::load(y, i)));
       });
     });
   });
@@ -120,9 +118,8 @@ void scaledAddBackward(const ScaledAddBackwardArgs& a) {
       const G* g = as<G>(a.g);
       X* gx = as<X>(a.gx);
       Y* gy = as<Y>(a.gy);
-      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
-        const int64_t end = std::min(a.n, (c + 1) * kChunk);
-        for (int64_t i = c * kChunk; i < end; ++i) {
+      parallelChunks(a.n, kChunk, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
           const A gi = A(Scalar<G>::load(g, i));
           Scalar<X>::store(gx, i, sa * gi);
           Scalar<Y>::store(gy, i, sb * gi);
@@ -140,9 +137,8 @@ void unary(const UnaryArgs& a) {
       const T* x = as<T>(a.x);
       T* out = as<T>(a.out);
       const A s = A(a.s);
-      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
-        const int64_t end = std::min(a.n, (c + 1) * kChunk);
-        for (int64_t i = c * kChunk; i < end; ++i) Scalar<T>::store(out, i, unaryValue<A>(op, Scalar<T>::load(x, i), s));
+      parallelChunks(a.n, kChunk, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) Scalar<T>::store(out, i, unaryValue<A>(op, Scalar<T>::load(x, i), s));
       });
     });
   });
@@ -156,9 +152,8 @@ void unaryBackward(const UnaryBackwardArgs& a) {
       const T *x = as<T>(a.x), *y = as<T>(a.y), *g = as<T>(a.g);
       T* out = as<T>(a.out);
       const A s = A(a.s);
-      parallelFor((a.n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
-        const int64_t end = std::min(a.n, (c + 1) * kChunk);
-        for (int64_t i = c * kChunk; i < end; ++i) {
+      parallelChunks(a.n, kChunk, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
           const A d = unaryDerivative<A>(op, Scalar<T>::load(x, i), Scalar<T>::load(y, i), s);
           Scalar<T>::store(out, i, Scalar<T>::load(g, i) * d);
         }

@@ -1,5 +1,6 @@
 // Thread parallelism for the CPU backend (OpenMP when available, serial otherwise).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #ifdef _OPENMP
 #include <omp.h>
@@ -27,6 +28,13 @@ void parallelFor(int64_t n, int64_t workPerItem, F&& f) {
 #endif
   for (int64_t i = 0; i < n; ++i) f(i);
   (void)workPerItem;
+}
+
+// Runs f(begin, end) over [0, n) in chunks of `chunk` elements split across threads, so each
+// thread runs loops long enough to vectorize.
+template <typename F>
+void parallelChunks(int64_t n, int64_t chunk, F&& f) {
+  parallelFor((n + chunk - 1) / chunk, chunk, [&](int64_t c) { f(c * chunk, std::min(n, (c + 1) * chunk)); });
 }
 
 }  // namespace ar::cpu

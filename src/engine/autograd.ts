@@ -72,8 +72,8 @@ export function runBackward(root: Tensor, grad: Tensor): void {
         throw new Error(`backward: ${node.op.name} needs tensors that the first backward through this graph released; run the forward pass again`);
       }
       for (const o of node.outputs) grads.delete(o);
-      const [inGrads, scope] = trackAllocations(() => timeOp(`${node.op.name} backward`, () =>
-        node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads)));
+      const [inGrads, scope] = trackAllocations(() => timeOp(node.op.name, () =>
+        node.op.backward!({ inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, saved: node.saved }, outGrads), "backward"));
       for (const s of scope) created.add(s);
       node.inputs.forEach((input, i) => {
         const g = inGrads[i];

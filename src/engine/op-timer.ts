@@ -25,10 +25,15 @@ export function stopOpTimer(): [string, OpTime][] {
   return times.sort((a, b) => b[1].ms - a[1].ms);
 }
 
-/** Runs `fn`, counting its time under `name` while a timer runs (ops inside ops count once, outside). */
-export function timeOp<T>(name: string, fn: () => T): T {
+/**
+ * Runs `fn`, counting its time under the op's name (and `phase`, as in "attention backward")
+ * while a timer runs; ops inside ops count once, under the outer one. Without a timer it only
+ * calls `fn`: the label is built only when it is used.
+ */
+export function timeOp<T>(op: string, fn: () => T, phase?: "backward"): T {
   const t = timer;
   if (!t || t.inOp) return fn();
+  const name = phase ? `${op} ${phase}` : op;
   t.inOp = true;
   synchronize(t.device);
   const start = performance.now();

@@ -6,7 +6,8 @@
  *   npx tsx bench/gpu/bundle.ts OUTDIR [--set NAME=VALUE ...]
  *
  * --set changes a `const NAME = ...;` line of train.ts in the train bundles (e.g. DEPTH=2 for a
- * CPU smoke run), the way the agent edits hyperparameters. Each window pattern is also bundled
+ * CPU smoke run, or compute_dtype='"bf16"' for the GPU's dtypes on the CPU), the way the agent
+ * edits hyperparameters. Each window pattern is also bundled
  * at half the device batch (the same optimizer step in twice the micro-steps), which run.sh
  * falls back to when the full batch runs out of GPU memory; bundle.json records both batches.
  */
@@ -45,9 +46,9 @@ function trainVariant(overrides: Record<string, string>): Plugin {
       b.onLoad({ filter: /[/\\]train\.ts$/ }, () => {
         let source = readFileSync(trainTs, "utf8");
         for (const [name, value] of Object.entries(overrides)) {
-          const line = new RegExp(`^const ${name} = .*;`, "m");
+          const line = new RegExp(`^const ${name}(: [^=]+)? = .*;`, "m");
           if (!line.test(source)) throw new Error(`Expected train.ts to declare \`const ${name} = ...;\``);
-          source = source.replace(line, `const ${name} = ${value};`);
+          source = source.replace(line, `const ${name}$1 = ${value};`);
         }
         return { contents: source, loader: "ts" };
       });
@@ -68,8 +69,8 @@ await build({
   plugins: [vitestShim],
 });
 const deviceBatch = Number(sets.DEVICE_BATCH_SIZE ?? /^const DEVICE_BATCH_SIZE = (\d+);/m.exec(readFileSync(path.join(root, "train.ts"), "utf8"))?.[1]);
-if (!Number.isInteger(deviceBatch) || deviceBatch < 2) throw new Error(`Expected an integer DEVICE_BATCH_SIZE of at least 2, got ${deviceBatch}`);
-const halfBatch = Math.floor(deviceBatch / 2);
+if (!Number.isInteger(deviceBatch) || deviceBatch < 1) throw new Error(`Expected a positive integer DEVICE_BATCH_SIZE, got ${deviceBatch}`);
+const halfBatch = Math.max(1, Math.floor(deviceBatch / 2));
 for (const pattern of ["L", "SSSL"]) {
   for (const [suffix, batch] of [["", deviceBatch], ["-half", halfBatch]] as const) {
     const plugins = [trainVariant({ ...sets, WINDOW_PATTERN: JSON.stringify(pattern), DEVICE_BATCH_SIZE: String(batch) })];

@@ -50,6 +50,13 @@ export class Ledger {
     return pooledSigma(this.#groups().values());
   }
 
+  /** Degrees of freedom of that noise estimate: runs minus distinct codes, over codes with two runs or more. */
+  noiseFreedom(): number {
+    let freedom = 0;
+    for (const runs of this.#groups().values()) freedom += Math.max(0, runs.length - 1);
+    return freedom;
+  }
+
   #groups(): Map<string, number[]> {
     const groups = new Map<string, number[]>();
     const seen = new Set<string>();

@@ -132,7 +132,10 @@ export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): 
       ((e.state === "open" && latestMeasurement(e) === undefined) || e.measurements.some((m) => m.epoch === state.epoch)),
   );
   const pending = baselines.filter((e) => latestMeasurement(e) === undefined).length;
-  let missing = Math.max(0, (measuredSigma === null ? settings.baselineRuns : 1) - headRuns - pending);
+  // Until the noise has the degrees of freedom `baselineRuns` runs of one code give, the head gets all of them,
+  // whether they run side by side or, at concurrency 1, one after another.
+  const noiseKnown = ledger.noiseFreedom() >= settings.baselineRuns - 1;
+  let missing = Math.max(0, (noiseKnown ? 1 : settings.baselineRuns) - headRuns - pending);
   const fromMerge = merged || ledger.experiments.some((e) => e.state === "merged" && e.head.tree === headTree);
   if (settings.remeasureAfterMerge && fromMerge && baselines.length === 0) missing = Math.max(missing, 1);
 

@@ -24,7 +24,9 @@ describe("Ledger", () => {
     expect(ledger.runsOf("t6")).toEqual([]);
     // Squares: 2 * 0.001^2 + 2 * 0.0001^2 over 2 degrees of freedom.
     expect(ledger.sigma()).toBeCloseTo(Math.sqrt((2e-6 + 2e-8) / 2), 12);
+    expect(ledger.noiseFreedom()).toBe(2);
     expect(new Ledger(experiments, 1).sigma()).toBeNull();
+    expect(new Ledger(experiments, 1).noiseFreedom()).toBe(0);
   });
 
   it("lists experiments for the agent, counts outcomes and ranks kept changes", () => {

@@ -36,6 +36,14 @@ describe("plan", () => {
     expect(summary(plan(state(running), settings, open))).toEqual(["close 1 measured", "propose"]);
   });
 
+  it("runs every baseline run one after another at concurrency 1 before the first proposal", () => {
+    const one = { ...settings, concurrency: 1 };
+    expect(summary(plan(state(baseline(1, head, [1.0])), one, open))).toEqual(["baseline seed=43"]);
+    // Two runs already give a sigma (1 degree of freedom), but the third of `baselineRuns` still runs.
+    expect(summary(plan(state(baseline(1, head, [1.0, 1.001])), one, open))).toEqual(["baseline seed=44"]);
+    expect(summary(plan(state(baseline(1, head, [1.0, 1.001, 0.999])), one, open))).toEqual(["propose"]);
+  });
+
   it("fills free slots with proposals once the head and the noise are measured, within the budget and the gate", () => {
     expect(summary(plan(state(measuredHead), settings, open))).toEqual(["propose", "propose", "propose"]);
     expect(summary(plan(state(measuredHead), settings, { open: true, experimentsLeft: 1 }))).toEqual(["propose"]);

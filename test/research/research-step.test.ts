@@ -52,6 +52,16 @@ describe("researchStep", () => {
     expect(counts.kept + counts.discarded + counts.crashed + counts.inconclusive).toBe(30);
   });
 
+  it("runs all baseline runs at concurrency 1, one per step, before the first experiment", async () => {
+    const forge = new MemoryForge(researchFiles());
+    const options = { agent: new MutationAgent(1), settings: { ...settings, concurrency: 1 }, gate: { open: true, experimentsLeft: 10 } };
+    for (let step = 0; step < 4; step++) {
+      await researchStep(forge, options);
+      forge.train(trainer);
+    }
+    expect(forge.log.filter((line) => line.startsWith("start"))).toEqual(["start 1 baseline", "start 2 baseline", "start 3 baseline", "start 4 experiment"]);
+  });
+
   it("does nothing more when stepped again without news", async () => {
     const forge = new MemoryForge(researchFiles());
     const options = { agent: new MutationAgent(1), settings, gate: { open: true, experimentsLeft: 10 } };

@@ -151,6 +151,34 @@ class GPT extends nn.Module {
     for (const ve of this.value_embeds) if (ve) torch.uniform_(ve.weight, -s, s);
   }
 
+  /** AdamW for the embeddings, lm_head and scalars; Muon for the block matrices, one group per shape. */
+  setupOptimizer({ unembeddingLr = 0.004, embeddingLr = 0.2, matrixLr = 0.02, weightDecay = 0.0, adamBetas = [0.8, 0.95] as [number, number], scalarLr = 0.5 } = {}): MuonAdamW {
+    const modelDim = this.config.nEmbd;
+    const matrixParams = this.h.flatMap((block) => block.parameters());
+    const valueEmbedsParams = this.value_embeds.flatMap((ve) => (ve ? ve.parameters() : []));
+    const embeddingParams = this.wte.parameters();
+    const lmHeadParams = this.lm_head.parameters();
+    const residParams = [this.resid_lambdas], x0Params = [this.x0_lambdas];
+    const grouped = matrixParams.length + valueEmbedsParams.length + embeddingParams.length + lmHeadParams.length + 2;
+    if (grouped !== this.parameters().length) throw new Error(`setupOptimizer: ${grouped} parameters in groups but the model has ${this.parameters().length}`);
+    // Scale the AdamW LRs by 1/sqrt(dmodel): they were tuned at 768.
+    const dmodelLrScale = (modelDim / 768) ** -0.5;
+    console.log(`Scaling AdamW LRs by 1/sqrt(${modelDim}/768) = ${dmodelLrScale.toFixed(6)}`);
+    const adamw = (params: Tensor[], lr: number, betas: [number, number]): ParamGroup => ({ kind: "adamw", params, lr, initialLr: lr, betas, eps: 1e-10, weightDecay: 0.0 });
+    const paramGroups: ParamGroup[] = [
+      adamw(lmHeadParams, unembeddingLr * dmodelLrScale, adamBetas),
+      adamw(embeddingParams, embeddingLr * dmodelLrScale, adamBetas),
+      adamw(valueEmbedsParams, embeddingLr * dmodelLrScale, adamBetas),
+      adamw(residParams, scalarLr * 0.01, adamBetas),
+      adamw(x0Params, scalarLr, [0.96, 0.95]), // higher beta1 for x0
+    ];
+    for (const shape of [...new Set(matrixParams.map((p) => p.shape.join("x")))].sort()) {
+      const params = matrixParams.filter((p) => p.shape.join("x") === shape);
+      paramGroups.push({ kind: "muon", params, lr: matrixLr, initialLr: matrixLr, momentum: 0.95, nsSteps: 5, beta2: 0.95, weightDecay });
+    }
+    return new MuonAdamW(paramGroups);
+  }
+
   precomputeRotary(seqLen: number, headDim: number, base = 10000): [Tensor, Tensor] {
     const half = headDim / 2;
     const angles = new Float32Array(seqLen * half);
@@ -199,6 +227,93 @@ function estimateFlops(c: GPTConfig): number {
   const headDim = c.nEmbd / c.nHead;
   const attn = windowSizes(c).reduce((s, w) => s + 12 * c.nHead * headDim * Math.min(w, c.sequenceLen), 0);
   return 6 * (p.total - p.wte - p.valueEmbeds - p.scalars) + attn;
+}
+
+// ---------------------------------------------------------------------------
+// Optimizer (MuonAdamW, single device)
+// ---------------------------------------------------------------------------
+
+/** (a, b, c) per Polar Express iteration: X <- aX + b(XX^T)X + c(XX^T)^2 X. */
+const polar_express_coeffs: [number, number, number][] = [
+  [8.156554524902461, -22.48329292557795, 15.878769915207462],
+  [4.042929935166739, -2.808917465908714, 0.5000178451051316],
+  [3.8916678022926607, -2.772484153217685, 0.5060648178503393],
+  [3.285753657755655, -2.3681294933425376, 0.46449024233003106],
+  [2.3465413258596377, -1.7097828382687081, 0.42323551169305323],
+];
+
+/** One Muon step for k same-shape matrices, their state stacked as (k, rows, cols). */
+function muon_step(params: Tensor[], momentum_buffer: Tensor, second_momentum_buffer: Tensor, momentum: number, lr: number, wd: number, beta2: number, ns_steps: number): void {
+  // Nesterov momentum, fused: momentum_buffer.lerp_(g, 1 - momentum); g = g.lerp(momentum_buffer, momentum)
+  const g = F.nesterovMomentum_(params.map((p) => p.grad!), momentum_buffer, momentum);
+
+  // Polar Express: orthogonalise each matrix in bf16, from g scaled to a spectral norm below 1
+  let X = g.div(g.norm([-2, -1], true).mul(1.02).add(1e-6)).to("bf16");
+  const tall = g.size(-2) > g.size(-1);
+  for (const [a, b, c] of polar_express_coeffs.slice(0, ns_steps)) {
+    const A = tall ? X.mT.matmul(X) : X.matmul(X.mT);
+    const B = torch.baddbmm(A, A, A, { beta: b, alpha: c }); // b * A + c * A @ A
+    X = tall ? torch.baddbmm(X, X, B, { beta: a }) : torch.baddbmm(X, B, X, { beta: a }); // a * X + X @ B (or B @ X)
+  }
+
+  // NorMuon variance reduction, fused: a per-row (per-column if wide) second moment of X, renormalised
+  const scale = F.normuonScale_(X, second_momentum_buffer, beta2);
+
+  // Cautious weight decay + update, fused: u = X * scale; p -= lr * u + lr * wd * p * (u * p >= 0)
+  F.cautiousUpdate_(params, X, scale, { lr, weightDecay: wd });
+}
+
+type ParamGroup =
+  | { kind: "adamw"; params: Tensor[]; lr: number; initialLr: number; betas: [number, number]; eps: number; weightDecay: number }
+  | { kind: "muon"; params: Tensor[]; lr: number; initialLr: number; momentum: number; nsSteps: number; beta2: number; weightDecay: number };
+
+class MuonAdamW {
+  private readonly adamState = new Map<Tensor, { step: number; expAvg: Tensor; expAvgSq: Tensor }>();
+  private readonly muonState = new Map<ParamGroup, { momentumBuffer: Tensor; secondMomentumBuffer: Tensor }>();
+
+  constructor(readonly paramGroups: ParamGroup[]) {}
+
+  private stepAdamw(group: Extract<ParamGroup, { kind: "adamw" }>): void {
+    for (const p of group.params) {
+      if (!p.grad) continue;
+      let state = this.adamState.get(p);
+      if (!state) {
+        // The moments are fp32 whatever the parameter's dtype (bf16 embeddings on the GPU).
+        const opts = { dtype: p.dtype === "f64" ? "f64" as const : "f32" as const, device: p.device, persistent: true };
+        state = { step: 0, expAvg: torch.zeros(p.shape, opts), expAvgSq: torch.zeros(p.shape, opts) };
+        this.adamState.set(p, state);
+      }
+      state.step += 1;
+      // Fused: p *= 1 - lr wd; m = lerp(m, g, 1 - b1); v = lerp(v, g^2, 1 - b2); p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
+      F.adamwStep_(p, p.grad, state.expAvg, state.expAvgSq, { step: state.step, lr: group.lr, betas: group.betas, eps: group.eps, weightDecay: group.weightDecay });
+    }
+  }
+
+  private stepMuon(group: Extract<ParamGroup, { kind: "muon" }>): void {
+    const params = group.params;
+    if (params.length === 0 || params.some((p) => !p.grad)) return;
+    const [rows, cols] = params[0].shape;
+    let state = this.muonState.get(group);
+    if (!state) {
+      const opts = { dtype: params[0].dtype, device: params[0].device, persistent: true };
+      state = {
+        momentumBuffer: torch.zeros([params.length, rows, cols], opts),
+        secondMomentumBuffer: torch.zeros(rows >= cols ? [params.length, rows, 1] : [params.length, 1, cols], opts),
+      };
+      this.muonState.set(group, state);
+    }
+    const lr = group.lr * Math.max(1.0, rows / cols) ** 0.5;
+    muon_step(params, state.momentumBuffer, state.secondMomentumBuffer, group.momentum, lr, group.weightDecay, group.beta2, group.nsSteps);
+  }
+
+  step(): void {
+    torch.noGrad(() => {
+      for (const group of this.paramGroups) {
+        if (group.kind === "adamw") this.stepAdamw(group);
+        else this.stepMuon(group);
+      }
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -259,22 +374,9 @@ if (model.numParameters() !== params.total) {
   throw new Error(`countParameters says ${params.total} but the model has ${model.numParameters()}: keep them in sync`);
 }
 
-// Optimizers: AdamW for embeddings, lm_head and scalars; Muon for the block matrices, by shape.
-const dmodel_lr_scale = (model_dim / 768) ** -0.5;
-console.log(`Scaling AdamW LRs by 1/sqrt(${model_dim}/768) = ${dmodel_lr_scale.toFixed(6)}`);
-const adamGroup = (group_params: Tensor[], lr: number, betas: [number, number]) => ({ params: group_params, lr, betas, eps: 1e-10, weightDecay: 0 });
-const adamw = new torch.AdamW([
-  adamGroup([model.lm_head.weight], UNEMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
-  adamGroup([model.wte.weight], EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
-  adamGroup(model.value_embeds.flatMap((ve) => (ve ? [ve.weight] : [])), EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
-  adamGroup([model.resid_lambdas], SCALAR_LR * 0.01, ADAM_BETAS),
-  adamGroup([model.x0_lambdas], SCALAR_LR, [0.96, 0.95]),
-]);
-const matrixParams = model.h.flatMap((b) => b.parameters());
-const byShape = new Map<string, Tensor[]>();
-for (const p of matrixParams) byShape.set(p.shape.join("x"), [...(byShape.get(p.shape.join("x")) ?? []), p]);
-const muon = new torch.Muon([...byShape.values()].map((group) => ({ params: group, lr: MATRIX_LR, momentum: 0.95, weightDecay: WEIGHT_DECAY })));
-const optimizers = [adamw, muon];
+const optimizer = model.setupOptimizer({
+  unembeddingLr: UNEMBEDDING_LR, embeddingLr: EMBEDDING_LR, scalarLr: SCALAR_LR, adamBetas: ADAM_BETAS, matrixLr: MATRIX_LR, weightDecay: WEIGHT_DECAY,
+});
 
 const tokenizer = await loadTokenizer();
 const train_loader = makeDataloader(tokenizer, DEVICE_BATCH_SIZE, MAX_SEQ_LEN, "train");
@@ -333,12 +435,16 @@ for (;;) {
   // Progress-based LR, momentum and weight decay.
   const progress = Math.min(total_training_time / TIME_BUDGET, 1.0);
   const lrm = get_lr_multiplier(progress);
-  for (const opt of optimizers) for (const group of opt.paramGroups) group.lr = group.initialLr! * lrm;
-  for (const group of muon.paramGroups) {
-    group.momentum = get_muon_momentum(step);
-    group.weightDecay = get_weight_decay(progress);
+  const muon_momentum = get_muon_momentum(step);
+  const muon_weight_decay = get_weight_decay(progress);
+  for (const group of optimizer.paramGroups) {
+    group.lr = group.initialLr * lrm;
+    if (group.kind === "muon") {
+      group.momentum = muon_momentum;
+      group.weightDecay = muon_weight_decay;
+    }
   }
-  for (const opt of optimizers) opt.step();
+  optimizer.step();
   model.zeroGrad();
   torch.resetArena();
 

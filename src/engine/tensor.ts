@@ -124,6 +124,8 @@ export class Tensor {
   flatten(): Tensor { return ops.reshape(this, [this.numel]); }
   transpose(d0: number, d1: number): Tensor { return ops.transpose(this, d0, d1); }
   get T(): Tensor { return ops.transpose(this, -2, -1); }
+  /** The last two dims swapped (a batch of matrices transposed), like PyTorch's `.mT`. */
+  get mT(): Tensor { return this.T; }
   permute(...dims: number[]): Tensor { return ops.permute(this, dims); }
   slice(dim: number, start: number, end: number): Tensor { return ops.slice(this, dim, start, end); }
   unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }

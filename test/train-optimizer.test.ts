@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import * as torch from "../src/engine/index.ts";
+import type { DType, Tensor } from "../src/engine/index.ts";
+import { FUSED_PRIMITIVES, importTrainOptimizer, replaceOnce, unfusedOptimizer, type ParamGroupLike, type TrainOptimizer } from "./helpers/train-optimizer.ts";
+import { REPO } from "./helpers/train-run.ts";
+
+const TRAIN_SOURCE = readFileSync(path.join(REPO, "train.ts"), "utf8");
+/** train.ts's Polar Express dtype, so a copy can orthogonalise in f64 like the engine's exact reference. */
+const POLAR_DTYPE = 'let X = g.div(g.norm([-2, -1], true).mul(1.02).add(1e-6)).to("bf16");';
+const inF64 = (source: string) => replaceOnce(source, POLAR_DTYPE, POLAR_DTYPE.replace('"bf16"', '"f64"'));
+
+// Tall, wide and square matrices (NorMuon's per-row and per-column statistics), plus AdamW tensors.
+const MATRIX_SHAPES = [[12, 5], [12, 5], [5, 12], [5, 12], [5, 12], [7, 7]];
+const ADAM_SHAPES = [[20, 6], [6], [3]];
+const STEPS = 6;
+
+/** Deterministic parameters and per-step gradients, the same for every optimizer under test. */
+function makeParams(dtype: DType): { matrices: Tensor[]; adam: Tensor[] } {
+  torch.manualSeed(7);
+  const make = (shape: number[]) => torch.persistent(() => torch.randn(shape, { dtype }).mul(0.5)).requiresGrad_();
+  return { matrices: MATRIX_SHAPES.map(make), adam: ADAM_SHAPES.map(make) };
+}
+
+function setGrads(params: Tensor[], step: number): void {
+  torch.manualSeed(1000 + step);
+  for (const p of params) {
+    const g = torch.randn(p.shape, { dtype: p.dtype });
+    if (p.grad) p.grad.copy_(g);
+    else p.accumulateGrad(g);
+  }
+}
+
+const byShape = (ps: Tensor[]) => [...new Set(ps.map((p) => p.shape.join("x")))].map((key) => ps.filter((p) => p.shape.join("x") === key));
+
+/** train.ts's optimizer over the test parameters, with the hyperparameter shapes of train.ts's groups. */
+function trainOptimizer(mod: TrainOptimizer, { matrices, adam }: ReturnType<typeof makeParams>) {
+  const groups: ParamGroupLike[] = [
+    { kind: "adamw", params: [adam[0]], lr: 0.02, initialLr: 0.02, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0 },
+    { kind: "adamw", params: [adam[1], adam[2]], lr: 0.05, initialLr: 0.05, betas: [0.96, 0.95], eps: 1e-10, weightDecay: 0.1 },
+    ...byShape(matrices).map((params): ParamGroupLike => ({ kind: "muon", params, lr: 0.04, initialLr: 0.04, momentum: 0.85, nsSteps: 5, beta2: 0.95, weightDecay: 0.2 })),
+  ];
+  return new mod.MuonAdamW(groups);
+}
+
+/** The engine's torch.AdamW and torch.Muon with the same groups: the optimizer train.ts used to call. */
+function engineOptimizers({ matrices, adam }: ReturnType<typeof makeParams>, polarExpressDtype: DType) {
+  return [
+    new torch.AdamW([
+      { params: [adam[0]], lr: 0.02, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0 },
+      { params: [adam[1], adam[2]], lr: 0.05, betas: [0.96, 0.95], eps: 1e-10, weightDecay: 0.1 },
+    ]),
+    new torch.Muon(byShape(matrices).map((params) => ({ params, lr: 0.04, momentum: 0.85, weightDecay: 0.2, polarExpressDtype }))),
+  ];
+}
+
+/** Each step's parameter values, after running `step` STEPS times on fresh parameters. */
+function trajectory(dtype: DType, build: (ps: ReturnType<typeof makeParams>) => { step(): void }[]): number[][][] {
+  const ps = makeParams(dtype);
+  const all = [...ps.matrices, ...ps.adam];
+  const optimizers = build(ps);
+  const out: number[][][] = [];
+  for (let s = 0; s < STEPS; s++) {
+    setGrads(all, s);
+    for (const opt of optimizers) opt.step();
+    torch.resetArena();
+    out.push(all.map((p) => Array.from(p.toArray())));
+  }
+  return out;
+}
+
+/** The largest difference between two trajectories relative to how far the parameters moved in them. */
+function relativeGap(a: number[][][], b: number[][][], start: number[][]): number {
+  let worst = 0;
+  a.forEach((stepA, s) => stepA.forEach((pa, i) => {
+    const moved = Math.max(...pa.map((v, j) => Math.abs(v - start[i][j])));
+    const gap = Math.max(...pa.map((v, j) => Math.abs(v - b[s][i][j])));
+    worst = Math.max(worst, gap / moved);
+  }));
+  return worst;
+}
+
+const startValues = (dtype: DType) => {
+  const ps = makeParams(dtype);
+  return [...ps.matrices, ...ps.adam].map((p) => Array.from(p.toArray()));
+};
+
+describe("train.ts's MuonAdamW", () => {
+  let fused: TrainOptimizer, fusedF64: TrainOptimizer;
+  beforeAll(async () => {
+    fused = await importTrainOptimizer(TRAIN_SOURCE);
+    fusedF64 = await importTrainOptimizer(inF64(TRAIN_SOURCE));
+  });
+
+  it("matches the engine's AdamW and Muon step for step, exactly when Polar Express runs in f64", () => {
+    const mine = trajectory("f64", (ps) => [trainOptimizer(fusedF64, ps)]);
+    const engine = trajectory("f64", (ps) => engineOptimizers(ps, "f64"));
+    expect(relativeGap(mine, engine, startValues("f64"))).toBeLessThan(1e-9);
+  });
+
+  it("is as close to exact as the engine's Muon with Polar Express in bf16, as train.ts runs it", () => {
+    const mine = trajectory("f32", (ps) => [trainOptimizer(fused, ps)]);
+    const engine = trajectory("f32", (ps) => engineOptimizers(ps, "bf16"));
+    const exact = trajectory("f32", (ps) => engineOptimizers(ps, "f32"));
+    const start = startValues("f32");
+    // Both orthogonalise in bf16 but round at different places (a*X + X@B here, X@(aI + bA + cA^2)
+    // there), so each is off the fp32 result by bf16's noise (0.125 and 0.140 of the step's size).
+    expect(relativeGap(mine, exact, start)).toBeLessThanOrEqual(relativeGap(engine, exact, start) * 1.05);
+    expect(relativeGap(mine, exact, start)).toBeLessThan(0.2);
+  });
+
+  it.each(FUSED_PRIMITIVES)("gives the same numbers with %s replaced by its plain ops", async (primitive) => {
+    const plain = await importTrainOptimizer(inF64(unfusedOptimizer(TRAIN_SOURCE, [primitive])));
+    const reference = trajectory("f64", (ps) => [trainOptimizer(fusedF64, ps)]);
+    const composed = trajectory("f64", (ps) => [trainOptimizer(plain, ps)]);
+    expect(relativeGap(composed, reference, startValues("f64"))).toBeLessThan(1e-9);
+  });
+
+  it("runs with every primitive unfused in the GPU's dtypes (bf16 Polar Express, f32 moments for a bf16 embedding)", async () => {
+    const plain = await importTrainOptimizer(unfusedOptimizer(TRAIN_SOURCE));
+    const reference = trajectory("f32", (ps) => [trainOptimizer(fused, ps)]);
+    const composed = trajectory("f32", (ps) => [trainOptimizer(plain, ps)]);
+    expect(relativeGap(composed, reference, startValues("f32"))).toBeLessThan(1e-4);
+    const embedding = torch.persistent(() => torch.randn([16, 4], { dtype: "bf16" })).requiresGrad_();
+    const group: ParamGroupLike = { kind: "adamw", params: [embedding], lr: 0.1, initialLr: 0.1, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0 };
+    const [a, b] = [fused, plain].map((mod) => {
+      const p = torch.persistent(() => torch.zeros([16, 4], { dtype: "bf16" }).add(embedding)).requiresGrad_();
+      setGrads([p], 0);
+      new mod.MuonAdamW([{ ...group, params: [p] }]).step();
+      return Array.from(p.toArray());
+    });
+    // One rounding to bf16 either way; the plain ops divide by the bias corrections as products.
+    a.forEach((v, i) => expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -7));
+  });
+});

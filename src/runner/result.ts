@@ -27,6 +27,11 @@ export interface Result extends Omit<RunSummary, "val_bpb" | "depth" | "loss_cur
   reason: string | null;
   /** `[step, loss]` pairs, in step order. */
   loss_curve: Array<[number, number]>;
+  /**
+   * What the reader must know about how the run was made, e.g. that it trained without the
+   * sandbox. The runner always writes it; results written before it existed have none.
+   */
+  warnings?: string[];
 }
 
 /** The commit trailer that carries the seed of a run: `Autoresearch-Seed: 43`. */
@@ -71,6 +76,7 @@ const FIELDS: Record<keyof Result, [Check, string]> = {
   crash_excerpt: [nullOr(text), "a string or null"],
   reason: [nullOr(text), "a string or null"],
   loss_curve: [(v) => Array.isArray(v) && v.every(point), "an array of [step, loss] pairs"],
+  warnings: [(v) => v === undefined || (Array.isArray(v) && v.every(text)), "an array of strings"],
 };
 
 const show = (value: unknown) => `\`${JSON.stringify(value)?.slice(0, 80) ?? String(value)}\``;

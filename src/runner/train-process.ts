@@ -31,6 +31,8 @@ export interface TrainProcessOptions {
   signal?: AbortSignal;
   /** Seconds an aborted run gets to exit on SIGTERM before SIGKILL (default 5). */
   killGraceSeconds?: number;
+  /** Turns the node command line into the one started (the sandbox wraps it; see sandbox.ts); default: as is. */
+  wrap?: (argv: string[]) => Promise<string[]>;
 }
 
 /** How the process ended. */
@@ -62,20 +64,22 @@ export function logExcerpt(text: string): string {
 /**
  * Starts `node --max-old-space-size=<heapMb> ...args` in its own process group and waits for it.
  * At `timeoutSeconds` the group is killed with SIGKILL; on abort with SIGTERM, then SIGKILL
- * after the grace period; after any exit the group is killed too, so nothing it started
- * outlives it.
+ * after the grace period; after any exit the group is killed too. A process that left the
+ * group (setsid) is stopped only by the sandbox, whose PID namespace ends with the run.
  */
-export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProcessResult> {
+export async function runTrainProcess(options: TrainProcessOptions): Promise<TrainProcessResult> {
   const { timeoutSeconds, heapMb, memoryLimitMb, maxLogBytes = 64 << 20, killGraceSeconds = 5 } = options;
   for (const [name, value] of Object.entries({ timeoutSeconds, heapMb, memoryLimitMb })) {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`Expected \`${name}\` to be a number > 0, got \`${value}\``);
   }
+  const argv = [process.execPath, `--max-old-space-size=${Math.floor(heapMb)}`, ...options.args];
+  const [file, ...args] = options.wrap ? await options.wrap(argv) : argv;
   options.signal?.throwIfAborted();
   const log = createWriteStream(options.logPath);
   for (const line of options.header ?? []) log.write(`${line}\n`);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
-  const child = spawn(process.execPath, [`--max-old-space-size=${Math.floor(heapMb)}`, ...options.args], {
+  const child = spawn(file!, args, {
     cwd: options.cwd,
     env: { ...options.env, AUTORESEARCH_MEMORY_LIMIT_MB: String(Math.floor(memoryLimitMb)) },
     detached: true,

@@ -45,7 +45,7 @@ describe("makeRunDir", () => {
     for (const file of readdirSync(data.tokenizerDir)) expect(readFileSync(join(tokenizerDir, file))).toEqual(readFileSync(join(data.tokenizerDir, file)));
     expect(runDir.env).toEqual({
       AUTORESEARCH_PROFILE: "test", AUTORESEARCH_DATA: view, AUTORESEARCH_CACHE_DIR: join(runDir.dir, "data", "cache"),
-      AUTORESEARCH_RUN_MODE: "train", AUTORESEARCH_TRACE_DIR: runDir.traceDir,
+      AUTORESEARCH_RUN_MODE: "train", AUTORESEARCH_TRACE_DIR: runDir.traceDir, TMPDIR: join(runDir.outputDir, "tmp"), HOME: join(runDir.outputDir, "tmp"),
     });
   });
 

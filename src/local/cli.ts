@@ -92,7 +92,7 @@ const COMMANDS: Record<string, Command> = {
     help: `Usage: autoresearch init [DIR]
 
 Creates a git repository at DIR (default ${DEFAULT_WORK_DIR}) on the branch \`${WORK_BRANCH}\`, with a first
-commit of this package's train.ts, prepare.ts, program.md and README.md. An existing work
+commit of this package's train.ts, prepare.ts and program.md. An existing work
 repository is left as it is.`,
     options: {},
     positionals: 1,

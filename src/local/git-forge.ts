@@ -95,13 +95,7 @@ export class GitForge implements Forge {
 
   async readFiles(commit: Commit): Promise<ResearchFiles> {
     const files = {} as ResearchFiles;
-    for (const path of RESEARCH_FILES) {
-      // A repository without a README still works: the agent gets an empty one.
-      files[path] = await git(this.dir, ["show", `${commit.sha}:${path}`], undefined, true).catch((error: unknown) => {
-        if (error instanceof GitError && path === "README.md") return "";
-        throw error;
-      });
-    }
+    for (const path of RESEARCH_FILES) files[path] = await git(this.dir, ["show", `${commit.sha}:${path}`], undefined, true);
     return files;
   }
 

@@ -121,8 +121,11 @@ class GPT extends nn.Module {
   sin: Tensor;
   windows: number[];
 
-  /** computeDtype: bf16 on the GPU (autocast matmuls, embeddings stored in bf16), f32 on the CPU. */
-  constructor(readonly config: GPTConfig, readonly device: torch.Device, readonly computeDtype: torch.DType) {
+  /**
+   * computeDtype: bf16 on the GPU (autocast matmuls, embeddings stored in bf16), f32 on the CPU.
+   * On the "meta" device the model has its parameters' shapes and dtypes but no memory.
+   */
+  constructor(readonly config: GPTConfig, device: torch.Device, readonly computeDtype: torch.DType) {
     super();
     this.windows = windowSizes(config);
     this.wte = new nn.Embedding(config.vocabSize, config.nEmbd, { device, dtype: computeDtype });
@@ -149,6 +152,27 @@ class GPT extends nn.Module {
     this.resid_lambdas.fill_(1.0);
     this.x0_lambdas.fill_(0.1);
     for (const ve of this.value_embeds) if (ve) torch.uniform_(ve.weight, -s, s);
+  }
+
+  /** Training FLOPs per token: 6 per matmul weight (not the embeddings' lookups) plus attention over each layer's window. */
+  estimateFlops(): number {
+    const nparams = this.numParameters();
+    const valueEmbedsNumel = this.value_embeds.reduce((n, ve) => n + (ve?.weight.numel ?? 0), 0);
+    const nparamsExclude = this.wte.weight.numel + valueEmbedsNumel + this.resid_lambdas.numel + this.x0_lambdas.numel;
+    const h = this.config.nHead, q = this.config.nEmbd / this.config.nHead, t = this.config.sequenceLen;
+    const attnFlops = this.windows.reduce((sum, window) => sum + 12 * h * q * Math.min(window, t), 0);
+    return 6 * (nparams - nparamsExclude) + attnFlops;
+  }
+
+  /** Parameter counts by kind, from the model's own parameters. */
+  numScalingParams(): Record<"wte" | "value_embeds" | "lm_head" | "transformer_matrices" | "scalars" | "total", number> {
+    const count = (ps: Tensor[]) => ps.reduce((n, p) => n + p.numel, 0);
+    const wte = count(this.wte.parameters());
+    const value_embeds = count(this.value_embeds.flatMap((ve) => (ve ? ve.parameters() : [])));
+    const lm_head = count(this.lm_head.parameters());
+    const transformer_matrices = count(this.h.flatMap((block) => block.parameters()));
+    const scalars = this.resid_lambdas.numel + this.x0_lambdas.numel;
+    return { wte, value_embeds, lm_head, transformer_matrices, scalars, total: wte + value_embeds + lm_head + transformer_matrices + scalars };
   }
 
   /** AdamW for the embeddings, lm_head and scalars; Muon for the block matrices, one group per shape. */
@@ -183,8 +207,9 @@ class GPT extends nn.Module {
     const half = headDim / 2;
     const angles = new Float32Array(seqLen * half);
     for (let t = 0; t < seqLen; t++) for (let j = 0; j < half; j++) angles[t * half + j] = t / base ** ((2 * j) / headDim);
-    const cos = torch.tensor(angles.map(Math.cos), [seqLen, half], { device: this.device });
-    const sin = torch.tensor(angles.map(Math.sin), [seqLen, half], { device: this.device });
+    const device = this.wte.weight.device;
+    const cos = torch.tensor(angles.map(Math.cos), [seqLen, half], { device });
+    const sin = torch.tensor(angles.map(Math.sin), [seqLen, half], { device });
     return [cos, sin];
   }
 
@@ -209,24 +234,6 @@ class GPT extends nn.Module {
     // in fp32 whatever the logits' dtype (the reference's logits.float(), without the copy).
     return F.crossEntropy(logits, targets, { ignoreIndex: -1, reduction, softcap: SOFTCAP });
   }
-}
-
-/** Parameter count of a config, computed without allocating the model. */
-function countParameters(c: GPTConfig): { total: number; wte: number; valueEmbeds: number; lmHead: number; blocks: number; scalars: number } {
-  const d = c.nEmbd, V = c.vocabSize;
-  const veLayers = Array.from({ length: c.nLayer }, (_, i) => hasVe(i, c.nLayer)).filter(Boolean).length;
-  const wte = V * d, valueEmbeds = veLayers * V * d, lmHead = V * d;
-  const blocks = c.nLayer * (4 * d * d + 8 * d * d) + veLayers * VE_GATE_CHANNELS * c.nHead;
-  const scalars = 2 * c.nLayer;
-  return { total: wte + valueEmbeds + lmHead + blocks + scalars, wte, valueEmbeds, lmHead, blocks, scalars };
-}
-
-/** Training FLOPs per token: 6 per matmul parameter plus attention over each layer's window. */
-function estimateFlops(c: GPTConfig): number {
-  const p = countParameters(c);
-  const headDim = c.nEmbd / c.nHead;
-  const attn = windowSizes(c).reduce((s, w) => s + 12 * c.nHead * headDim * Math.min(w, c.sequenceLen), 0);
-  return 6 * (p.total - p.wte - p.valueEmbeds - p.scalars) + attn;
 }
 
 // ---------------------------------------------------------------------------
@@ -355,24 +362,24 @@ const model_dim = Math.ceil((DEPTH * ASPECT_RATIO) / HEAD_DIM) * HEAD_DIM;
 const config: GPTConfig = {
   sequenceLen: MAX_SEQ_LEN, vocabSize: VOCAB_SIZE, nLayer: DEPTH, nHead: model_dim / HEAD_DIM, nEmbd: model_dim, windowPattern: WINDOW_PATTERN,
 };
-const params = countParameters(config);
-const num_flops_per_token = estimateFlops(config);
+// Counted on the meta device (shapes only), so --dry-run allocates nothing.
+const meta_model = new GPT(config, "meta", compute_dtype);
+const param_counts = meta_model.numScalingParams();
+const num_params = param_counts.total;
+const num_flops_per_token = meta_model.estimateFlops();
 const tokens_per_fwdbwd = DEVICE_BATCH_SIZE * MAX_SEQ_LEN;
 if (TOTAL_BATCH_SIZE % tokens_per_fwdbwd !== 0) {
   throw new Error(`TOTAL_BATCH_SIZE (${TOTAL_BATCH_SIZE}) must be divisible by DEVICE_BATCH_SIZE * MAX_SEQ_LEN (${DEVICE_BATCH_SIZE} * ${MAX_SEQ_LEN} = ${tokens_per_fwdbwd})`);
 }
 const grad_accum_steps = TOTAL_BATCH_SIZE / tokens_per_fwdbwd;
 console.log(`Device: ${info.device} (${device}), model config: ${JSON.stringify(config)}`);
-console.log(`Parameters: ${JSON.stringify(params)}`);
+console.log(`Parameter counts: ${JSON.stringify(param_counts)}`);
 console.log(`Estimated FLOPs per token: ${num_flops_per_token.toExponential(6)}`);
 console.log(`Tokens / fwdbwd: ${tokens_per_fwdbwd}, gradient accumulation steps: ${grad_accum_steps}`);
-dryRunExit({ num_params: params.total, num_params_M: params.total / 1e6, flops_per_token: num_flops_per_token, depth: DEPTH });
+dryRunExit({ num_params, num_params_M: num_params / 1e6, flops_per_token: num_flops_per_token, depth: DEPTH });
 
 const model = torch.persistent(() => new GPT(config, device, compute_dtype));
 model.initWeights();
-if (model.numParameters() !== params.total) {
-  throw new Error(`countParameters says ${params.total} but the model has ${model.numParameters()}: keep them in sync`);
-}
 
 const optimizer = model.setupOptimizer({
   unembeddingLr: UNEMBEDDING_LR, embeddingLr: EMBEDDING_LR, scalarLr: SCALAR_LR, adamBetas: ADAM_BETAS, matrixLr: MATRIX_LR, weightDecay: WEIGHT_DECAY,
@@ -494,7 +501,7 @@ reportResults({
   mfu_percent: steady_state_mfu,
   total_tokens_M: total_tokens / 1e6,
   num_steps: step,
-  num_params_M: params.total / 1e6,
+  num_params_M: num_params / 1e6,
   depth: DEPTH,
   loss_curve,
 });

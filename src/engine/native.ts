@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { skippingMeta } from "./meta.ts";
 
 /** A storage id plus an element offset, as every native kernel takes its tensors. */
 type Id = number;
@@ -64,4 +65,4 @@ function load(): NativeAddon {
 }
 
 /** The loaded addon, shared by every engine module. */
-export const native: NativeAddon = load();
+export const native: NativeAddon = skippingMeta(load());

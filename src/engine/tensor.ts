@@ -73,6 +73,7 @@ export class Tensor {
   /** Reads the values to the host (bf16 comes back as Float32Array). */
   toArray(): Float32Array | Float64Array | Int32Array {
     this.assertAlive("toArray");
+    if (this.device === "meta") throw new Error(`toArray: tensor ${formatShape(this.shape)} ${this.dtype} is on the meta device, which holds no values`);
     const c = this.contiguous();
     const raw = native.download(c.storage.id, c.offset, c.numel);
     return raw instanceof Uint16Array ? bf16ToFloats(raw) : raw;

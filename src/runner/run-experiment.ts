@@ -168,7 +168,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     await removeRunDir(runDirPath);
     return reject(error.message);
   }
-  const view = await withAddon(runDir.view, env.AUTORESEARCH_ADDON);
+  const hidden = [resolve(options.harnessDir), resolveDataLayout(profile, [], dataEnv).cacheDir, outDir];
+  const view = { ...(await withAddon(runDir.view, env.AUTORESEARCH_ADDON)), hidden };
   try {
     const allowance = options.startupAllowanceSeconds ?? STARTUP_ALLOWANCE_SECONDS;
     const memoryLimitMb = options.memoryLimitMb ?? defaultMemoryLimitMb();

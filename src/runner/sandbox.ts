@@ -34,6 +34,8 @@ export interface SandboxView {
   writable: string;
   /** The working directory inside. */
   cwd: string;
+  /** Host paths that must not be in the view at all (the data cache, the harness, the result's folder). */
+  hidden?: readonly string[];
 }
 
 /** Thrown when bwrap is missing or cannot make namespaces here; the message says how to fix it. */
@@ -57,8 +59,13 @@ async function whichBwrap(path: string | undefined): Promise<string | null> {
   return null;
 }
 
-/** bwrap arguments that put the system's programs and libraries, the node binary and the GPU in the view. */
-async function systemArgs(nodePath: string): Promise<string[]> {
+/**
+ * bwrap arguments that put the system's programs and libraries, the node binary and the GPU in
+ * the view.
+ *
+ * @throws Error when one of `hidden` lies inside one of those (a cache under /usr, say).
+ */
+async function systemArgs(nodePath: string, hidden: readonly string[]): Promise<string[]> {
   const args: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     const stat = await lstat(dir).catch(() => null);
@@ -78,6 +85,12 @@ async function systemArgs(nodePath: string): Promise<string[]> {
   if (await exists("/dev/dri")) gpu.push("/dev/dri");
   for (const node of gpu) args.push("--dev-bind", node, node);
   if (gpu.length) args.push("--ro-bind", "/sys", "/sys");
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== "--ro-bind") continue;
+    const shown = args[i + 1]!;
+    const inside = hidden.find((path) => path === shown || path.startsWith(shown + sep));
+    if (inside) throw new Error(`Expected \`${inside}\` to be outside the sandbox's view, got it inside \`${shown}\`, which train.ts can read; move it elsewhere`);
+  }
   return args;
 }
 
@@ -106,8 +119,8 @@ export function permissionFlags(nodeVersion: string, view: SandboxView): string[
 }
 
 /** bwrap's options up to the command: isolation, the system, `mounts`, a read-only root. */
-async function bwrapOptions(nodePath: string, mounts: readonly string[], cwd: string): Promise<string[]> {
-  return [...ISOLATION, ...(await systemArgs(nodePath)), ...mounts, "--remount-ro", "/", "--chdir", cwd, "--"];
+async function bwrapOptions(nodePath: string, mounts: readonly string[], cwd: string, hidden: readonly string[] = []): Promise<string[]> {
+  return [...ISOLATION, ...(await systemArgs(nodePath, hidden)), ...mounts, "--remount-ro", "/", "--chdir", cwd, "--"];
 }
 
 /**
@@ -119,7 +132,7 @@ export async function sandboxArgs(view: SandboxView, command: readonly string[])
   if (node === undefined) throw new Error("Expected a node command line to run in the sandbox, got nothing");
   const nodePath = await realpath(node);
   const mounts = [...view.readOnly.flatMap((m) => ["--ro-bind", m.source, m.target]), "--bind", view.writable, view.writable];
-  return [...(await bwrapOptions(nodePath, mounts, view.cwd)), nodePath, ...permissionFlags(process.version, view), ...rest];
+  return [...(await bwrapOptions(nodePath, mounts, view.cwd, view.hidden)), nodePath, ...permissionFlags(process.version, view), ...rest];
 }
 
 const checked = new Map<string, Promise<string>>();

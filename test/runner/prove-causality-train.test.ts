@@ -1,39 +1,24 @@
 /** The proof on the real train.ts: its forward pass, traced on the `test` profile, is causal. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GRAPH_FILE, type TracedGraph } from "../../src/data/trace-export.ts";
+import type { TracedGraph } from "../../src/data/trace-export.ts";
 import { graphAtBatchSize, proveCausality } from "../../src/runner/prove-causality.ts";
-import { REPO, runTrain, trainVariant } from "../helpers/train-run.ts";
+import { REPO } from "../helpers/train-run.ts";
+import { traceTrain } from "./prove-causality-trace.ts";
 
-const MODEL_READY = "model.initWeights();";
 const EMBED = "let x = F.rmsNorm(this.wte.forward(idx));";
-
-/** train.ts on the test profile, edited by `edits`, traced right after its model is built. */
-async function traceTrain(edits: [from: string, to: string][] = []): Promise<{ graph: TracedGraph; traceDir: string }> {
-  let source = trainVariant("test");
-  for (const [from, to] of [...edits, [MODEL_READY, `${MODEL_READY}\nawait evaluateBpb(model, DEVICE_BATCH_SIZE);\nprocess.exit(0);`]]) {
-    if (!source.includes(from)) throw new Error(`train.ts has no \`${from}\` to edit`);
-    source = source.replace(from, to);
-  }
-  const traceDir = join(mkdtempSync(join(tmpdir(), "ar-prove-")), "trace");
-  const run = await runTrain(source, [], {
-    ...process.env, AUTORESEARCH_PROFILE: "test", AUTORESEARCH_RUN_MODE: "train", AUTORESEARCH_TRACE_DIR: traceDir,
-  });
-  if (run.exitCode !== 0) throw new Error(`train.ts exited with ${run.exitCode}:\n${run.output}`);
-  return { graph: JSON.parse(readFileSync(join(traceDir, GRAPH_FILE), "utf8")), traceDir };
-}
 
 let honest: TracedGraph, shifted: TracedGraph, honestDir: string;
 const cacheDir = join(mkdtempSync(join(tmpdir(), "ar-prove-")), "cache");
 
 beforeAll(async () => {
   const traces = await Promise.all([
-    traceTrain(),
+    traceTrain("test"),
     // Each position embeds the next token instead of its own.
-    traceTrain([[EMBED, "let x = F.rmsNorm(this.wte.forward(torch.concat([idx.slice(1, 1, T), idx.slice(1, 0, 1)], 1)));"]]),
+    traceTrain("test", { edits: [[EMBED, "let x = F.rmsNorm(this.wte.forward(torch.concat([idx.slice(1, 1, T), idx.slice(1, 0, 1)], 1)));"]] }),
     execa(process.execPath, ["--import", "tsx", "prepare.ts"], { cwd: REPO, env: { AUTORESEARCH_PROFILE: "test", AUTORESEARCH_CACHE_DIR: cacheDir } }),
   ]);
   [{ graph: honest, traceDir: honestDir }, { graph: shifted }] = traces;

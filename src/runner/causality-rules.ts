@@ -18,8 +18,8 @@ export interface Operand {
   shape: readonly number[];
   dtype: DType;
   layout: Layout;
-  /** The graph's targets input: the labels the loss reads at each position. */
-  isTargets: boolean;
+  /** The graph's targets as the final loss's labels: the loss at a position reads its own. */
+  isLabels: boolean;
 }
 
 /** An output that no op may read, with the reason. */
@@ -375,8 +375,8 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
         notProvable(`scores ${targets.dtype} targets ${show(targets.shape)} against logits ${show(logits.shape)}; expected i32 targets of the logits' shape without its last dim`);
       }
       mixes(logits.layout.at(-1)!, "normalizes over its last dim");
-      // The graph's targets are the labels: the loss at a position reads its own, no other.
-      const labels = targets.isTargets ? targets.layout.map((d) => d.map((f) => (f.kind === "time" ? { kind: "free" as const, size: f.size } : f))) : targets.layout;
+      // The final loss reads each position's own label, no other.
+      const labels = targets.isLabels ? targets.layout.map((d) => d.map((f) => (f.kind === "time" ? { kind: "free" as const, size: f.size } : f))) : targets.layout;
       const loss = broadcastJoin([logits.layout.slice(0, -1), labels], targets.shape);
       const count: Layout | Unreadable = hasAxes(targets.layout)
         ? { unreadable: "counts the targets that are not ignored, across every row and position" }

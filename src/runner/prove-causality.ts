@@ -33,7 +33,7 @@ export function traceLayouts(graph: TracedGraph): Map<number, Layout | Unreadabl
   const position = (ahead: number, aheadFrom: string | null): TimeFactor => ({ kind: "time", size: T, ahead, aheadFrom });
   const values = new Map<number, { shape: number[]; dtype: TracedGraph["inputs"]["idx"]["dtype"]; layout: Layout | Unreadable }>([
     [0, { ...graph.inputs.idx, layout: [[batch], [position(0, null)]] }],
-    // targets[t] is the token at t + 1: read anywhere but as the loss's labels, it is look-ahead.
+    // targets[t] is the token at t + 1: read anywhere but as the final loss's labels, it is look-ahead.
     [1, { ...graph.inputs.targets, layout: [[batch], [position(1, "the targets input")]] }],
   ]);
   for (const c of graph.constants) values.set(c.id, { ...c, layout: freeLayout(c.shape) });
@@ -45,7 +45,7 @@ export function traceLayouts(graph: TracedGraph): Map<number, Layout | Unreadabl
       const v = values.get(id)!;
       if (isUnreadable(v.layout)) reject(`${where(node, i)} reads value ${id} (its input ${k}), which ${v.layout.unreadable}`);
       if (v.shape.includes(0)) reject(`${where(node, i)} reads an empty tensor ${JSON.stringify(v.shape)} (its input ${k})`);
-      return { shape: v.shape, dtype: v.dtype, layout: v.layout, isTargets: id === 1 };
+      return { shape: v.shape, dtype: v.dtype, layout: v.layout, isLabels: id === 1 && k === 1 && i === graph.nodes.length - 1 };
     });
     let outputs: (Layout | Unreadable)[];
     try {

@@ -158,6 +158,13 @@ describe("proveCausality", () => {
     expect(rejection((x) => x.mul(perRow))).toMatch(/lines up the batch axis with a dim of size 2 that does not come from the input/);
   });
 
+  it("rejects the targets read anywhere but as the final loss's labels", () => {
+    // A loss inside the model, scored against the real targets: position t would learn how likely token t + 1 is.
+    const { graph } = graphOf((x, idx) => x.add(F.crossEntropy(F.linear(x, head), idx, { ignoreIndex: -1, reduction: "none" }).unsqueeze(-1)));
+    graph.nodes.find((n) => n.op === "cross_entropy")!.inputs[1] = 1;
+    expect(() => proveCausality(graph)).toThrow(/reads tokens up to position t \+ 1; the look-ahead enters at the targets input$/);
+  });
+
   it("rejects an op the table does not cover, an output the trace misstates, and a read of the loss's count", () => {
     const { graph } = graphOf((x) => x.relu());
     const relu = graph.nodes.find((n) => n.op === "relu")!;

@@ -7,7 +7,7 @@
 import * as torch from "./src/engine/index.ts";
 import { F, nn, Tensor } from "./src/engine/index.ts";
 import {
-  MAX_SEQ_LEN, TIME_BUDGET, VOCAB_SIZE, SEED, loadTokenizer, makeDataloader, evaluateBpb, logProgress, dryRunExit, reportResults,
+  MAX_SEQ_LEN, TIME_BUDGET, VOCAB_SIZE, SEED, loadTokenizer, makeDataloader, evaluateBpb, logProgress, dryRunExit, reportResults, trainingTime,
 } from "./prepare.ts";
 
 // ---------------------------------------------------------------------------
@@ -463,7 +463,7 @@ for (;;) {
 
   torch.synchronize(device);
   const dt = (performance.now() - t0) / 1000;
-  if (step > 10) total_training_time += dt;
+  total_training_time = trainingTime(); // the harness's budget clock, not this process's (see prepare.ts)
 
   // Logging
   const ema_beta = 0.9;
@@ -480,8 +480,8 @@ for (;;) {
   );
 
   step++;
-  // The time budget counts only steps after the first 10 (warm-up and compilation).
-  if (step > 10 && total_training_time >= TIME_BUDGET) break;
+  // The budget's clock starts at the end of step 0; the runner stops a run that trains past it.
+  if (total_training_time >= TIME_BUDGET) break;
 }
 
 const total_tokens = step * TOTAL_BATCH_SIZE;
@@ -491,7 +491,7 @@ const val_bpb = await evaluateBpb(model, DEVICE_BATCH_SIZE);
 
 const t_end = performance.now();
 const steady_state_mfu = peak_flops && total_training_time > 0
-  ? (100 * num_flops_per_token * TOTAL_BATCH_SIZE * (step - 10)) / total_training_time / peak_flops
+  ? (100 * num_flops_per_token * TOTAL_BATCH_SIZE * (step - 1)) / total_training_time / peak_flops
   : null;
 reportResults({
   val_bpb,

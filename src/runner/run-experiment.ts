@@ -18,13 +18,13 @@ import { parseResult, seedFromCommitMessage, type Result, type ResultStatus } fr
 import { makeRunDir, readRunFile, removeRunDir, takeTrace, type RunDir } from "./run-dir.ts";
 import { findSandbox, NO_SANDBOX_WARNING, sandboxArgs, type SandboxView } from "./sandbox.ts";
 import { logExcerpt, runTrainProcess } from "./train-process.ts";
+import { clockFigures, makeRunBudget, wallTimeoutSeconds } from "./budget-clock.ts";
 import { TrainSourceError } from "./train-profiles.ts";
 
 /**
- * Seconds train.ts may run beyond TIME_BUDGET before the runner kills it: process start,
- * imports, model and optimizer setup, the first 10 steps (which the budget does not count,
- * as in the reference), and the trace of the final forward pass. Fixed by the runner, never
- * by train.ts.
+ * Wall seconds a run may take beyond its budget (see `wallTimeoutSeconds`) before the runner
+ * kills it as hung: process start, imports, model and optimizer setup, the first step, and
+ * the trace of the final forward pass. How much it may train is the budget clock's rule.
  */
 export const STARTUP_ALLOWANCE_SECONDS = 120;
 
@@ -168,22 +168,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     await removeRunDir(runDirPath);
     return reject(error.message);
   }
+  const budget = await makeRunBudget(profile, runDir.dir, options.env ?? process.env);
   const hidden = [resolve(options.harnessDir), resolveDataLayout(profile, [], dataEnv).cacheDir, outDir];
-  const view = { ...(await withAddon(runDir.view, env.AUTORESEARCH_ADDON)), hidden };
+  const view = { ...(await withAddon({ ...runDir.view, readOnly: [...runDir.view.readOnly, budget.mount] }, env.AUTORESEARCH_ADDON)), hidden };
   try {
     const allowance = options.startupAllowanceSeconds ?? STARTUP_ALLOWANCE_SECONDS;
     const memoryLimitMb = options.memoryLimitMb ?? defaultMemoryLimitMb();
-    const timeoutSeconds = profile.TIME_BUDGET + allowance;
+    const timeoutSeconds = wallTimeoutSeconds(profile.budgetClock, profile.TIME_BUDGET, allowance);
     timings.trainStart = since();
     const train = await runTrainProcess({
       args: ["--import", "tsx", "train.ts", "--summary-json", runDir.summaryPath],
       cwd: runDir.dir,
-      env: { ...env, ...runDir.env, AUTORESEARCH_SEED: String(seed) },
+      env: { ...env, ...runDir.env, ...budget.env, AUTORESEARCH_SEED: String(seed) },
       logPath,
       header: [
         ...warningLines,
         `[runner] ${baseSha.slice(0, 7)}..${headSha.slice(0, 7)}, profile ${profile.name}, seed ${seed}, killed after ${timeoutSeconds} s, ${bwrap ? "in the sandbox (bwrap)" : "unsandboxed"}`,
         ...(runDir.note ? [`[runner] ${runDir.note}`] : []),
+        `[runner] ${budget.describe}`,
       ],
       wrap: bwrap === null ? undefined : async (argv) => [bwrap, ...(await sandboxArgs(view, argv))],
       timeoutSeconds,
@@ -191,16 +193,18 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       memoryLimitMb,
       echo: options.echo,
       signal,
+      monitor: budget.clock,
     });
     signal?.throwIfAborted();
     timings.trainEnd = since();
     timings.firstStep = train.firstStepSeconds === null ? null : timings.trainStart + train.firstStepSeconds;
     // Every process of the run is gone now (its process group, and in the sandbox its PID namespace).
-    Object.assign(figures, summaryFigures(await readRunFile(runDir.summaryPath)));
+    Object.assign(figures, summaryFigures(await readRunFile(runDir.summaryPath)), clockFigures(budget.clock.report()));
     const crash = (reason: string, excerpt = train.excerpt) => finish("crash", { reason, crash_excerpt: excerpt });
+    if (train.stopped) return finish("rejected", { reason: train.stopped, crash_excerpt: train.excerpt });
     if (train.timedOut) {
       return finish("timeout", {
-        reason: `killed after ${timeoutSeconds} s: TIME_BUDGET ${profile.TIME_BUDGET} s plus the runner's startup allowance of ${allowance} s`,
+        reason: `killed after ${timeoutSeconds} s of wall time: the runner's limit for TIME_BUDGET ${profile.TIME_BUDGET} s on the ${profile.budgetClock} clock, with a startup allowance of ${allowance} s`,
         crash_excerpt: train.excerpt,
       });
     }
@@ -268,7 +272,10 @@ function defaultMemoryLimitMb(): number {
   return Math.floor((os.totalmem() / 2 ** 20) * 0.75);
 }
 
-type Figures = Pick<Result, "reported_val_bpb" | "training_seconds" | "peak_vram_mb" | "mfu_percent" | "total_tokens_M" | "num_steps" | "num_params_M" | "depth" | "loss_curve">;
+type Figures = Pick<
+  Result,
+  "reported_val_bpb" | "training_seconds" | "peak_vram_mb" | "mfu_percent" | "total_tokens_M" | "num_steps" | "num_params_M" | "depth" | "loss_curve" | "budget_clock" | "cpu_share"
+>;
 
 function emptyFigures(): Figures {
   return { reported_val_bpb: null, training_seconds: 0, peak_vram_mb: 0, mfu_percent: null, total_tokens_M: 0, num_steps: 0, num_params_M: 0, depth: null, loss_curve: [] };

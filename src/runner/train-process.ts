@@ -33,6 +33,18 @@ export interface TrainProcessOptions {
   killGraceSeconds?: number;
   /** Turns the node command line into the one started (the sandbox wraps it; see sandbox.ts); default: as is. */
   wrap?: (argv: string[]) => Promise<string[]>;
+  /** Watches the run as it goes (the budget clock, see budget-clock.ts) and may stop it. */
+  monitor?: TrainMonitor;
+}
+
+/** Something that watches a training process from the runner's side. */
+export interface TrainMonitor {
+  /** Called once the process started; `stop` kills its process group (SIGKILL), naming why. */
+  start(pid: number, stop: (reason: string) => void): void;
+  /** Every chunk of its output (stdout and stderr), as it comes. */
+  output(chunk: Buffer): void;
+  /** Called once when it has exited. */
+  end(): void;
 }
 
 /** How the process ended. */
@@ -44,6 +56,8 @@ export interface TrainProcessResult {
   timedOut: boolean;
   /** True when `signal` stopped it. */
   aborted: boolean;
+  /** Why the monitor stopped it, or null. */
+  stopped: string | null;
   /** Seconds from the start to the exit. */
   seconds: number;
   /** Seconds from the start to the first `step N` line, or null if it printed none. */
@@ -105,6 +119,7 @@ export async function runTrainProcess(options: TrainProcessOptions): Promise<Tra
     logged += chunk.byteLength;
     tail = (tail + chunk.toString("utf8")).slice(-TAIL_CHARS);
     if (firstStepSeconds === null && FIRST_STEP.test(tail)) firstStepSeconds = elapsed();
+    options.monitor?.output(chunk);
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
@@ -123,10 +138,18 @@ export async function runTrainProcess(options: TrainProcessOptions): Promise<Tra
       grace = setTimeout(killGroup, killGraceSeconds * 1000);
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    let stopped: string | null = null;
+    if (child.pid) {
+      options.monitor?.start(child.pid, (reason) => {
+        stopped ??= reason;
+        killGroup();
+      });
+    }
     const settle = () => {
       clearTimeout(timer);
       clearTimeout(grace);
       options.signal?.removeEventListener("abort", onAbort);
+      options.monitor?.end();
     };
     let exit: { code: number | null; signal: NodeJS.Signals | null; seconds: number } | null = null;
     child.on("exit", (code, signal) => {
@@ -143,7 +166,8 @@ export async function runTrainProcess(options: TrainProcessOptions): Promise<Tra
       const { code, signal, seconds } = exit ?? { code: child.exitCode, signal: child.signalCode, seconds: elapsed() };
       if (timedOut) log.write(`\n[runner] killed after ${timeoutSeconds} s\n`);
       if (aborted) log.write("\n[runner] aborted\n");
-      log.end(() => resolve({ exitCode: code, signal, timedOut, aborted, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
+      if (stopped) log.write(`\n[runner] stopped: ${stopped}\n`);
+      log.end(() => resolve({ exitCode: code, signal, timedOut, aborted, stopped, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
     });
   });
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as torch from "../src/engine/index.ts";
 import type { DType, Tensor } from "../src/engine/index.ts";
-import { FUSED_PRIMITIVES, importTrainOptimizer, replaceOnce, unfusedOptimizer, type ParamGroupLike, type TrainOptimizer } from "./helpers/train-optimizer.ts";
+import { FUSED_PRIMITIVES, importTrainModule, replaceOnce, unfusedOptimizer, type ParamGroupLike, type TrainModule } from "./helpers/train-optimizer.ts";
 import { REPO } from "./helpers/train-run.ts";
 
 const TRAIN_SOURCE = readFileSync(path.join(REPO, "train.ts"), "utf8");
@@ -35,7 +35,7 @@ function setGrads(params: Tensor[], step: number): void {
 const byShape = (ps: Tensor[]) => [...new Set(ps.map((p) => p.shape.join("x")))].map((key) => ps.filter((p) => p.shape.join("x") === key));
 
 /** train.ts's optimizer over the test parameters, with the hyperparameter shapes of train.ts's groups. */
-function trainOptimizer(mod: TrainOptimizer, { matrices, adam }: ReturnType<typeof makeParams>) {
+function trainOptimizer(mod: TrainModule, { matrices, adam }: ReturnType<typeof makeParams>) {
   const groups: ParamGroupLike[] = [
     { kind: "adamw", params: [adam[0]], lr: 0.02, initialLr: 0.02, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0 },
     { kind: "adamw", params: [adam[1], adam[2]], lr: 0.05, initialLr: 0.05, betas: [0.96, 0.95], eps: 1e-10, weightDecay: 0.1 },
@@ -87,10 +87,30 @@ const startValues = (dtype: DType) => {
 };
 
 describe("train.ts's MuonAdamW", () => {
-  let fused: TrainOptimizer, fusedF64: TrainOptimizer;
+  let fused: TrainModule, fusedF64: TrainModule;
   beforeAll(async () => {
-    fused = await importTrainOptimizer(TRAIN_SOURCE);
-    fusedF64 = await importTrainOptimizer(inF64(TRAIN_SOURCE));
+    fused = await importTrainModule(TRAIN_SOURCE);
+    fusedF64 = await importTrainModule(inF64(TRAIN_SOURCE));
+  });
+
+  it("setupOptimizer makes the reference's groups: AdamW LRs scaled by 1/sqrt(d/768), one Muon group per matrix shape", () => {
+    const config = { sequenceLen: 64, vocabSize: 512, nLayer: 2, nHead: 4, nEmbd: 128, windowPattern: "SSSL" };
+    const model = new fused.GPT(config, "meta", "f32");
+    const opt = model.setupOptimizer({ unembeddingLr: 0.004, embeddingLr: 0.6, scalarLr: 0.5, adamBetas: [0.8, 0.95], matrixLr: 0.04, weightDecay: 0.2 });
+    const s = (128 / 768) ** -0.5;
+    const summary = opt.paramGroups.map((g) => [g.kind, g.lr, g.kind === "adamw" ? g.betas : g.momentum, g.params.map((p) => p.shape.join("x")).join(" ")]);
+    expect(summary).toEqual([
+      ["adamw", 0.004 * s, [0.8, 0.95], "512x128"],
+      ["adamw", 0.6 * s, [0.8, 0.95], "512x128"],
+      ["adamw", 0.6 * s, [0.8, 0.95], "512x128"], // layer 1's value embedding
+      ["adamw", 0.5 * 0.01, [0.8, 0.95], "2"],
+      ["adamw", 0.5, [0.96, 0.95], "2"],
+      ["muon", 0.04, 0.95, "128x128 128x128 128x128 128x128 128x128 128x128 128x128 128x128"],
+      ["muon", 0.04, 0.95, "128x512 128x512"],
+      ["muon", 0.04, 0.95, "4x32"],
+      ["muon", 0.04, 0.95, "512x128 512x128"],
+    ]);
+    expect(opt.paramGroups.reduce((n, g) => n + g.params.length, 0)).toBe(model.parameters().length);
   });
 
   it("matches the engine's AdamW and Muon step for step, exactly when Polar Express runs in f64", () => {
@@ -111,14 +131,14 @@ describe("train.ts's MuonAdamW", () => {
   });
 
   it.each(FUSED_PRIMITIVES)("gives the same numbers with %s replaced by its plain ops", async (primitive) => {
-    const plain = await importTrainOptimizer(inF64(unfusedOptimizer(TRAIN_SOURCE, [primitive])));
+    const plain = await importTrainModule(inF64(unfusedOptimizer(TRAIN_SOURCE, [primitive])));
     const reference = trajectory("f64", (ps) => [trainOptimizer(fusedF64, ps)]);
     const composed = trajectory("f64", (ps) => [trainOptimizer(plain, ps)]);
     expect(relativeGap(composed, reference, startValues("f64"))).toBeLessThan(1e-9);
   });
 
   it("runs with every primitive unfused in the GPU's dtypes (bf16 Polar Express, f32 moments for a bf16 embedding)", async () => {
-    const plain = await importTrainOptimizer(unfusedOptimizer(TRAIN_SOURCE));
+    const plain = await importTrainModule(unfusedOptimizer(TRAIN_SOURCE));
     const reference = trajectory("f32", (ps) => [trainOptimizer(fused, ps)]);
     const composed = trajectory("f32", (ps) => [trainOptimizer(plain, ps)]);
     expect(relativeGap(composed, reference, startValues("f32"))).toBeLessThan(1e-4);

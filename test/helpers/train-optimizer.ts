@@ -1,14 +1,14 @@
 /**
- * train.ts's optimizer section as an importable module, and copies of train.ts whose fused
- * optimizer primitives are replaced by the plain ops each one's doc comment gives.
+ * train.ts's model and optimizer sections as an importable module, and copies of train.ts whose
+ * fused optimizer primitives are replaced by the plain ops each one's doc comment gives.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Tensor } from "../../src/engine/index.ts";
+import type { DType, Device, Tensor } from "../../src/engine/index.ts";
 import { REPO } from "./train-run.ts";
 
-const OPTIMIZER_BANNER = "// Optimizer (MuonAdamW";
+const FIRST_BANNER = "// GPT model";
 const NEXT_BANNER = "// Hyperparameters";
 
 /** Replaces `from` (which must occur exactly once) by `to`, naming what was missing. */
@@ -27,24 +27,35 @@ export interface ParamGroupLike {
 }
 
 export interface TrainOptimizer {
-  MuonAdamW: new (groups: ParamGroupLike[]) => { paramGroups: ParamGroupLike[]; step(): void };
+  paramGroups: ParamGroupLike[];
+  step(): void;
 }
 
-/** Imports the MuonAdamW class of a train.ts source (its optimizer section, with train.ts's imports). */
-export async function importTrainOptimizer(source: string): Promise<TrainOptimizer> {
-  const start = source.lastIndexOf("\n// ----", source.indexOf(OPTIMIZER_BANNER));
+export interface TrainModule {
+  /** config: train.ts's GPTConfig (sequenceLen, vocabSize, nLayer, nHead, nEmbd, windowPattern). */
+  GPT: new (config: Record<string, number | string>, device: Device, computeDtype: DType) => {
+    initWeights(): void;
+    parameters(): Tensor[];
+    setupOptimizer(opts?: Record<string, unknown>): TrainOptimizer;
+  };
+  MuonAdamW: new (groups: ParamGroupLike[]) => TrainOptimizer;
+}
+
+/** Imports GPT and MuonAdamW from a train.ts source (its model and optimizer sections, with train.ts's imports). */
+export async function importTrainModule(source: string): Promise<TrainModule> {
+  const start = source.lastIndexOf("\n// ----", source.indexOf(FIRST_BANNER));
   const end = source.lastIndexOf("\n// ----", source.indexOf(NEXT_BANNER));
-  if (start < 0 || end < start) throw new Error(`train.ts has no section between "${OPTIMIZER_BANNER}" and "${NEXT_BANNER}"`);
+  if (start < 0 || end < start) throw new Error(`train.ts has no sections between "${FIRST_BANNER}" and "${NEXT_BANNER}"`);
   const engine = path.join(REPO, "src/engine/index.ts");
   const module = [
     `import * as torch from ${JSON.stringify(engine)};`,
-    `import { F, Tensor } from ${JSON.stringify(engine)};`,
+    `import { F, nn, Tensor } from ${JSON.stringify(engine)};`,
     source.slice(start, end),
-    "export { MuonAdamW };",
+    "export { GPT, MuonAdamW };",
   ].join("\n");
   const file = path.join(mkdtempSync(path.join(tmpdir(), "ar-optimizer-")), "optimizer.ts");
   writeFileSync(file, module);
-  return (await import(file)) as TrainOptimizer;
+  return (await import(file)) as TrainModule;
 }
 
 /** The plain-op compositions of the fused primitives, as an agent changing the algorithm would write them. */

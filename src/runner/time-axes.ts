@@ -91,9 +91,10 @@ function joinAxes(a: AxisFactor, b: AxisFactor): AxisFactor {
 }
 
 /**
- * The dim of an elementwise combination of same-sized dims: each axis factor of one must meet
- * the same axis at the same offsets in the others, or free extent that splits there. The
- * batch axis may not meet free extent (that would tie the graph to the traced batch size).
+ * The dim of an elementwise combination of same-sized dims: an axis factor of one operand must
+ * meet the same axis at the same offsets in the others, or free extent (which says nothing about
+ * positions, so any split of it will do). The batch axis may not meet free extent: that extent
+ * is a constant's, sized by the traced batch, and the graph could not run at another.
  */
 export function joinDims(dims: readonly Dim[]): Dim {
   if (dims.length === 1) return dims[0];
@@ -102,17 +103,12 @@ export function joinDims(dims: readonly Dim[]): Dim {
   all.forEach((mine, k) => {
     for (const { f, lo, hi } of mine) {
       if (f.kind === "free") continue;
-      for (const [j, theirs] of all.entries()) {
-        if (j === k) continue;
-        for (const other of theirs) {
-          if (other.hi <= lo || other.lo >= hi) continue;
-          if (other.f.kind !== "free") {
-            if (other.lo !== lo || other.hi !== hi) notProvable(`lines up the ${axisName(f)} of one operand with part of a merged dim of another`);
-          } else if (f.kind === "batch" && f.size > 1) {
-            notProvable(`lines up the batch axis with a dim of size ${f.size} that does not come from the input (a constant sized by the traced batch: size it 1 and let broadcasting widen it)`);
-          } else if ((other.lo < lo && lo % other.lo !== 0) || (other.hi > hi && other.hi % hi !== 0)) {
-            notProvable(`cannot line up the ${axisName(f)} with the other operands' dims`);
-          }
+      for (const other of all.filter((_, j) => j !== k).flat()) {
+        if (other.hi <= lo || other.lo >= hi) continue;
+        if (other.f.kind !== "free") {
+          if (other.lo !== lo || other.hi !== hi) notProvable(`lines up the ${axisName(f)} of one operand with part of a merged dim of another`);
+        } else if (f.kind === "batch" && f.size > 1) {
+          notProvable(`lines up the batch axis with a dim of size ${f.size} that does not come from the input (a constant sized by the traced batch: size it 1 and let broadcasting widen it)`);
         }
       }
       const key = `${lo}:${hi}`;
@@ -120,9 +116,8 @@ export function joinDims(dims: readonly Dim[]): Dim {
       axes.set(key, { f: seen ? joinAxes(seen.f, f) : f, lo, hi });
     }
   });
-  const size = dimSize(dims[0]);
   const out: Factor[] = [];
-  let outer = size;
+  let outer = dimSize(dims[0]);
   for (const { f, lo, hi } of [...axes.values()].sort((a, b) => b.lo - a.lo)) {
     if (outer % hi !== 0) notProvable(`cannot line up the ${axisName(f)} with the other operands' dims`);
     out.push({ kind: "free", size: outer / hi }, f);
@@ -164,7 +159,7 @@ export function regroup(layout: Layout, shape: readonly number[]): Layout {
     let have = 1;
     while (have < size) {
       const f = queue.shift();
-      if (f === undefined) notProvable(`runs out of elements (a bug: sizes were checked)`);
+      if (f === undefined) notProvable("runs out of elements: its shape does not match its input's size");
       const need = size / have;
       if (f.size <= need && need % f.size === 0) {
         dim.push(f);
@@ -182,7 +177,7 @@ export function regroup(layout: Layout, shape: readonly number[]): Layout {
     while (queue[0]?.size === 1) dim.push(queue.shift()!); // size-1 factors ride with the dim before them
     return normalize(dim);
   });
-  if (queue.length > 0) notProvable(`leaves elements over (a bug: sizes were checked)`);
+  if (queue.length > 0) notProvable("leaves elements over: its shape does not match its input's size");
   return out;
 }
 

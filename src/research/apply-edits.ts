@@ -114,8 +114,10 @@ function reindenter(search: readonly string[], found: readonly string[]): Match[
 /** Why a search text was not found, and what the file has instead. */
 function whyNotFound(edit: Edit, index: number, edits: readonly Edit[], original: string, current: string): string {
   const earlier = edits.slice(0, index).findIndex((e) => e.file === edit.file && overlaps(original, e.search, edit.search));
-  if (earlier >= 0 && locate(original, edit.search).length === 1) {
-    return `: it quotes lines that Edit ${earlier + 1} already changed. Edits apply in order, each to the result of the one before: put both changes in one edit, or quote those lines as Edit ${earlier + 1} left them.`;
+  const [quoted] = locate(original, edit.search);
+  if (earlier >= 0 && quoted) {
+    const lines = `${lineOf(original, quoted.start)}-${lineOf(original, quoted.end)}`;
+    return `: it quotes lines ${lines}, which Edit ${earlier + 1} already changed. Edits apply in order, each to the result of the one before: put both changes in one edit, or quote those lines as Edit ${earlier + 1} left them.`;
   }
   const elided = edit.search.split("\n").find((l) => /^\s*(\/\/|#|\/\*)?\s*(\.\.\.|…)/.test(l));
   const hint = elided ? ` A SEARCH text is matched literally: \`${elided.trim()}\` does not stand for the lines it leaves out; quote every line.` : "";

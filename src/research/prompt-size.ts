@@ -49,11 +49,24 @@ export function promptTokenizer(): Tokenizer | null {
   return (loaded = new Tokenizer([...singles, ...longer]));
 }
 
+// Token counts of recent message texts: program.md and the files repeat from request to request.
+const counted = new Map<string, number>();
+
+function countTokens(tokenizer: Tokenizer, text: string): number {
+  let n = counted.get(text);
+  if (n === undefined) {
+    n = tokenizer.encode(text).length;
+    if (counted.size >= 16) counted.delete(counted.keys().next().value!);
+    counted.set(text, n);
+  }
+  return n;
+}
+
 /** Characters and tokens of the messages' contents (without the chat template's few tokens per message). */
 export function measurePrompt(messages: readonly ChatMessage[]): PromptSize {
   const tokenizer = promptTokenizer();
   const chars = messages.reduce((n, m) => n + m.content.length, 0);
-  const tokens = tokenizer ? messages.reduce((n, m) => n + tokenizer.encode(m.content).length, 0) : null;
+  const tokens = tokenizer ? messages.reduce((n, m) => n + countTokens(tokenizer, m.content), 0) : null;
   return { chars, tokens };
 }
 

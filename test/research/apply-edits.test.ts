@@ -58,7 +58,7 @@ describe("applyEdits", () => {
         { file: "train.ts", search: "const DEPTH = 8;\nconst LR = 0.04;", replace: "const DEPTH = 9;\nconst LR = 0.04;" },
       ]);
     expect(overlapping).toThrow(
-      "Edit 2 (train.ts): the SEARCH text was not found: it quotes lines that Edit 1 already changed. Edits apply in order, each to the result of the one before: put both changes in one edit, or quote those lines as Edit 1 left them.",
+      "Edit 2 (train.ts): the SEARCH text was not found: it quotes lines 1-2, which Edit 1 already changed. Edits apply in order, each to the result of the one before: put both changes in one edit, or quote those lines as Edit 1 left them.",
     );
     const elided = () => applyEdits({ "train.ts": model }, [{ file: "train.ts", search: "class MLP {\n    // ... existing code ...\n}", replace: "class MLP {}" }]);
     expect(elided).toThrow("A SEARCH text is matched literally: `// ... existing code ...` does not stand for the lines it leaves out; quote every line.");

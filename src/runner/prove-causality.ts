@@ -10,7 +10,7 @@
 import type { TracedGraph, TracedNode } from "../data/trace-export.ts";
 import { GraphRejectedError } from "./check-graph.ts";
 import { CAUSALITY_RULES, type Operand, type Unreadable } from "./causality-rules.ts";
-import { axesOf, checkAxes, freeLayout, layoutShape, NotProvable, type BatchFactor, type Layout, type TimeFactor } from "./time-axes.ts";
+import { axesOf, freeLayout, layoutShape, NotProvable, settleAxes, type BatchFactor, type Layout, type TimeFactor } from "./time-axes.ts";
 
 const PREFIX = "Cannot prove the graph causal:";
 
@@ -49,7 +49,7 @@ export function traceLayouts(graph: TracedGraph): Map<number, Layout | Unreadabl
     });
     let outputs: (Layout | Unreadable)[];
     try {
-      outputs = rule.outputs(operands, node.attrs, where(node, i)).map((o) => (isUnreadable(o) ? o : checkAxes(o)));
+      outputs = rule.outputs(operands, node.attrs, where(node, i)).map((o) => (isUnreadable(o) ? o : settleAxes(o)));
     } catch (error) {
       if (error instanceof NotProvable) reject(`${where(node, i)} ${error.message}`);
       throw error;

@@ -181,10 +181,20 @@ export function regroup(layout: Layout, shape: readonly number[]): Layout {
   return out;
 }
 
-/** At most one batch and one time factor: two would mean positions or rows from two places mixed. */
-export function checkAxes(layout: Layout): Layout {
+/**
+ * Settles a new layout to at most one batch and one time factor: two would mean rows or
+ * positions from two places mixed. A size-1 time factor (one position, index 0) folds into
+ * the other time factor: reading <= 0 + a is reading <= i + a for every i >= 0.
+ */
+export function settleAxes(layout: Layout): Layout {
   const axes = layout.flatMap(axesOf);
-  if (axes.filter((f) => f.kind === "time").length > 1) notProvable(`combines positions along two time axes (as a T x T mixing would)`);
-  if (axes.filter((f) => f.kind === "batch").length > 1) notProvable(`combines rows along two batch axes`);
-  return layout;
+  if (axes.filter((f) => f.kind === "batch").length > 1) notProvable("combines rows along two batch axes");
+  const times = axes.filter((f): f is TimeFactor => f.kind === "time");
+  if (times.length < 2) return layout;
+  const wide = times.filter((f) => f.size > 1);
+  if (wide.length > 1) notProvable("combines positions along two time axes (as a T x T mixing would)");
+  const keep = wide[0] ?? times[0];
+  const furthest = times.reduce((a, b) => (b.ahead > a.ahead ? b : a));
+  const merged: TimeFactor = { ...keep, ahead: furthest.ahead, aheadFrom: furthest.aheadFrom };
+  return layout.map((d) => normalize(d.flatMap((f): Factor[] => (f.kind !== "time" ? [f] : f === keep ? [merged] : []))));
 }

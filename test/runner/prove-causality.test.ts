@@ -72,6 +72,10 @@ describe("proveCausality", () => {
     replay.dispose();
   });
 
+  it("accepts position 0's features broadcast to every position after reshapes that move them", () => {
+    expect(() => proveCausality(graphOf((x) => x.add(x.slice(1, 0, 1).reshape(B, C).unsqueeze(1))).graph)).not.toThrow();
+  });
+
   it("rewrites reshape and expand sizes that are the batch size, and no other", () => {
     const { graph } = graphOf((x) => x.slice(1, 0, 1).expand(B, T, C).add(x).reshape(B * T, C).view(B, T, C));
     const at5 = graphAtBatchSize(graph, 5);

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as torch from "../src/engine/index.ts";
-import type { DType, Tensor } from "../src/engine/index.ts";
+import type { DType, Device, Tensor } from "../src/engine/index.ts";
+import { hasCuda } from "./engine/cuda/compare-devices.ts";
 import { FUSED_PRIMITIVES, importTrainModule, replaceOnce, unfusedOptimizer, type ParamGroupLike, type TrainModule } from "./helpers/train-optimizer.ts";
 import { REPO } from "./helpers/train-run.ts";
 
@@ -17,16 +18,16 @@ const ADAM_SHAPES = [[20, 6], [6], [3]];
 const STEPS = 6;
 
 /** Deterministic parameters and per-step gradients, the same for every optimizer under test. */
-function makeParams(dtype: DType): { matrices: Tensor[]; adam: Tensor[] } {
-  torch.manualSeed(7);
-  const make = (shape: number[]) => torch.persistent(() => torch.randn(shape, { dtype }).mul(0.5)).requiresGrad_();
+function makeParams(dtype: DType, device: Device = "cpu"): { matrices: Tensor[]; adam: Tensor[] } {
+  torch.manualSeed(7); // the same values on every backend
+  const make = (shape: number[]) => torch.persistent(() => torch.randn(shape, { dtype, device }).mul(0.5)).requiresGrad_();
   return { matrices: MATRIX_SHAPES.map(make), adam: ADAM_SHAPES.map(make) };
 }
 
 function setGrads(params: Tensor[], step: number): void {
   torch.manualSeed(1000 + step);
   for (const p of params) {
-    const g = torch.randn(p.shape, { dtype: p.dtype });
+    const g = torch.randn(p.shape, { dtype: p.dtype, device: p.device });
     if (p.grad) p.grad.copy_(g);
     else p.accumulateGrad(g);
   }
@@ -56,8 +57,8 @@ function engineOptimizers({ matrices, adam }: ReturnType<typeof makeParams>, pol
 }
 
 /** Each step's parameter values, after running `step` STEPS times on fresh parameters. */
-function trajectory(dtype: DType, build: (ps: ReturnType<typeof makeParams>) => { step(): void }[]): number[][][] {
-  const ps = makeParams(dtype);
+function trajectory(dtype: DType, build: (ps: ReturnType<typeof makeParams>) => { step(): void }[], device: Device = "cpu"): number[][][] {
+  const ps = makeParams(dtype, device);
   const all = [...ps.matrices, ...ps.adam];
   const optimizers = build(ps);
   const out: number[][][] = [];
@@ -152,5 +153,26 @@ describe("train.ts's MuonAdamW", () => {
     });
     // One rounding to bf16 either way; the plain ops divide by the bias corrections as products.
     a.forEach((v, i) => expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -7));
+  });
+});
+
+describe.skipIf(!hasCuda)("train.ts's MuonAdamW on the GPU", () => {
+  let fused: TrainModule, fusedF32: TrainModule;
+  beforeAll(async () => {
+    fused = await importTrainModule(TRAIN_SOURCE);
+    fusedF32 = await importTrainModule(replaceOnce(TRAIN_SOURCE, POLAR_DTYPE, POLAR_DTYPE.replace('"bf16"', '"f32"')));
+  });
+  const start = () => startValues("f32");
+
+  it("takes the CPU's steps with Polar Express in f32", () => {
+    const gpu = trajectory("f32", (ps) => [trainOptimizer(fusedF32, ps)], "cuda");
+    const cpu = trajectory("f32", (ps) => [trainOptimizer(fusedF32, ps)]);
+    expect(relativeGap(gpu, cpu, start())).toBeLessThan(1e-3);
+  });
+
+  it("stays within bf16's noise of the exact steps with Polar Express in bf16, as train.ts runs it", () => {
+    const gpu = trajectory("f32", (ps) => [trainOptimizer(fused, ps)], "cuda");
+    const exact = trajectory("f32", (ps) => [trainOptimizer(fusedF32, ps)]);
+    expect(relativeGap(gpu, exact, start())).toBeLessThan(0.2);
   });
 });

@@ -1,13 +1,11 @@
 // The budget clock through the real runner, on the test profile: an honest run, and train.ts
 // variants (derived from the current train.ts) that try to train past the budget.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROFILES } from "../../src/data/profiles.ts";
 import { budgetAllowances } from "../../src/runner/budget-clock.ts";
 import { runExperiment, type RunExperimentOptions } from "../../src/runner/run-experiment.ts";
-import { editTrain, makeExperimentRepo, PROJECT, type ExperimentRepo } from "./experiment-repo.ts";
+import { editTrain, makeExperimentRepo, testProfileRuns, type ExperimentRepo } from "./experiment-repo.ts";
 
 let repo: ExperimentRepo;
 let options: (head: string, name: string) => RunExperimentOptions;
@@ -16,9 +14,7 @@ const { step, tolerance } = budgetAllowances(BUDGET);
 
 beforeAll(async () => {
   repo = await makeExperimentRepo({ linkBuild: true });
-  const cacheDir = join(repo.root, "cache");
-  await execa(process.execPath, ["--import", "tsx", "prepare.ts"], { cwd: PROJECT, env: { AUTORESEARCH_PROFILE: "test", AUTORESEARCH_CACHE_DIR: cacheDir } });
-  options = (headSha, name) => ({ harnessDir: repo.harnessDir, repoDir: repo.repoDir, baseSha: repo.baseSha, headSha, profile: "test", cacheDir, outDir: join(repo.root, name) });
+  options = await testProfileRuns(repo);
 }, 60_000);
 
 const STOP = "if (total_training_time >= TIME_BUDGET) break;";

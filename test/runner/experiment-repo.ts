@@ -7,6 +7,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlin
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { execa } from "execa";
+import type { RunExperimentOptions } from "../../src/runner/run-experiment.ts";
 
 export const PROJECT = resolve(import.meta.dirname, "../..");
 
@@ -70,4 +71,14 @@ export async function makeExperimentRepo(options: { linkBuild: boolean }): Promi
     return git("rev-parse", "HEAD");
   };
   return { root, repoDir, harnessDir, baseSha, commit };
+}
+
+/**
+ * Prepares the test profile's data in a cache of `repo`'s own and returns the runner options
+ * for one run of `headSha`, its output in `repo.root/<name>`.
+ */
+export async function testProfileRuns(repo: ExperimentRepo): Promise<(headSha: string, name: string) => RunExperimentOptions> {
+  const cacheDir = join(repo.root, "cache");
+  await execa(process.execPath, ["--import", "tsx", "prepare.ts"], { cwd: PROJECT, env: { AUTORESEARCH_PROFILE: "test", AUTORESEARCH_CACHE_DIR: cacheDir } });
+  return (headSha, name) => ({ harnessDir: repo.harnessDir, repoDir: repo.repoDir, baseSha: repo.baseSha, headSha, profile: "test", cacheDir, outDir: join(repo.root, name) });
 }

@@ -6,7 +6,7 @@
  */
 import { appendFile, mkdir, mkdtemp, realpath } from "node:fs/promises";
 import os from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { execa } from "execa";
 import { PROFILES } from "../data/profiles.ts";
 import { resolveDataLayout } from "../data/resolve-data-layout.ts";
@@ -170,7 +170,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   }
   const budget = await makeRunBudget(profile, runDir.dir, options.env ?? process.env);
   const hidden = [resolve(options.harnessDir), resolveDataLayout(profile, [], dataEnv).cacheDir, outDir];
-  const view = { ...(await withAddon({ ...runDir.view, readOnly: [...runDir.view.readOnly, budget.mount] }, env.AUTORESEARCH_ADDON)), hidden };
+  const libraryDirs = (env.LD_LIBRARY_PATH ?? "").split(":").filter((dir) => isAbsolute(dir));
+  const view = { ...(await withAddon({ ...runDir.view, readOnly: [...runDir.view.readOnly, budget.mount] }, env.AUTORESEARCH_ADDON)), hidden, libraryDirs };
   try {
     const allowance = options.startupAllowanceSeconds ?? STARTUP_ALLOWANCE_SECONDS;
     const memoryLimitMb = options.memoryLimitMb ?? defaultMemoryLimitMb();

@@ -36,6 +36,8 @@ export interface SandboxView {
   cwd: string;
   /** Host paths that must not be in the view at all (the data cache, the harness, the result's folder). */
   hidden?: readonly string[];
+  /** Library folders outside the system's (LD_LIBRARY_PATH: a CUDA in /opt), shown read-only. */
+  libraryDirs?: readonly string[];
 }
 
 /** Thrown when bwrap is missing or cannot make namespaces here; the message says how to fix it. */
@@ -65,7 +67,7 @@ async function whichBwrap(path: string | undefined): Promise<string | null> {
  *
  * @throws Error when one of `hidden` lies inside one of those (a cache under /usr, say).
  */
-async function systemArgs(nodePath: string, hidden: readonly string[]): Promise<string[]> {
+async function systemArgs(nodePath: string, hidden: readonly string[], libraryDirs: readonly string[]): Promise<string[]> {
   const args: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     const stat = await lstat(dir).catch(() => null);
@@ -73,12 +75,14 @@ async function systemArgs(nodePath: string, hidden: readonly string[]): Promise<
     else if (stat?.isDirectory()) args.push("--ro-bind", dir, dir);
   }
   for (const file of ETC_FILES) if (await exists(file)) args.push("--ro-bind", file, file);
+  const outsideSystem = (path: string) => !SYSTEM_DIRS.some((dir) => path.startsWith(dir + sep));
   // A node outside the system directories (nvm, the Actions runner's own node): its install prefix.
-  if (!SYSTEM_DIRS.some((dir) => nodePath.startsWith(dir + sep))) {
+  if (outsideSystem(nodePath)) {
     const bin = dirname(nodePath);
     const prefix = bin.endsWith(`${sep}bin`) ? dirname(bin) : bin;
     args.push("--ro-bind", prefix, prefix);
   }
+  for (const dir of libraryDirs) if (outsideSystem(dir) && (await exists(dir))) args.push("--ro-bind", dir, dir);
   args.push("--proc", "/proc", "--dev", "/dev");
   // The GPU's device nodes when there is one; the CUDA driver also reads /sys.
   const gpu = (await readdir("/dev").catch(() => [] as string[])).filter((name) => name.startsWith("nvidia")).map((name) => `/dev/${name}`);
@@ -119,8 +123,9 @@ export function permissionFlags(nodeVersion: string, view: SandboxView): string[
 }
 
 /** bwrap's options up to the command: isolation, the system, `mounts`, a read-only root. */
-async function bwrapOptions(nodePath: string, mounts: readonly string[], cwd: string, hidden: readonly string[] = []): Promise<string[]> {
-  return [...ISOLATION, ...(await systemArgs(nodePath, hidden)), ...mounts, "--remount-ro", "/", "--chdir", cwd, "--"];
+async function bwrapOptions(nodePath: string, mounts: readonly string[], cwd: string, view?: SandboxView): Promise<string[]> {
+  const system = await systemArgs(nodePath, view?.hidden ?? [], view?.libraryDirs ?? []);
+  return [...ISOLATION, ...system, ...mounts, "--remount-ro", "/", "--chdir", cwd, "--"];
 }
 
 /**
@@ -132,7 +137,7 @@ export async function sandboxArgs(view: SandboxView, command: readonly string[])
   if (node === undefined) throw new Error("Expected a node command line to run in the sandbox, got nothing");
   const nodePath = await realpath(node);
   const mounts = [...view.readOnly.flatMap((m) => ["--ro-bind", m.source, m.target]), "--bind", view.writable, view.writable];
-  return [...(await bwrapOptions(nodePath, mounts, view.cwd, view.hidden)), nodePath, ...permissionFlags(process.version, view), ...rest];
+  return [...(await bwrapOptions(nodePath, mounts, view.cwd, view)), nodePath, ...permissionFlags(process.version, view), ...rest];
 }
 
 const checked = new Map<string, Promise<string>>();

@@ -153,7 +153,7 @@ export function broadcastJoin(layouts: readonly Layout[], shape: readonly number
 
 /** Regroups the factors of `layout` into `shape` (a reshape): free factors may split, axes may not. */
 export function regroup(layout: Layout, shape: readonly number[]): Layout {
-  const queue: Factor[] = layout.flat();
+  const queue: Factor[] = [...normalize(layout.flat())]; // free runs across dims merge: (6, 4) -> (4, 6) is fine
   const out = shape.map((size) => {
     const dim: Factor[] = [];
     let have = 1;

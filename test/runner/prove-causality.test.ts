@@ -76,6 +76,14 @@ describe("proveCausality", () => {
     expect(() => proveCausality(graphOf((x) => x.add(x.slice(1, 0, 1).reshape(B, C).unsqueeze(1))).graph)).not.toThrow();
   });
 
+  it("accepts reshapes that regroup features across dims, and a token shift padded with a zeroed position", () => {
+    const table = torch.persistent(() => torch.randn([6, 4]));
+    const regrouped = (x: Tensor) => x.reshape(B, T, 2, C / 2).reshape(B, T, C / 2, 2).reshape(B, T, C).add(table.reshape(4, 6).sum());
+    expect(() => proveCausality(graphOf(regrouped).graph)).not.toThrow();
+    const shift = (x: Tensor) => x.add(torch.concat([x.slice(1, 0, 1).mul(0), x.slice(1, 0, T - 1)], 1));
+    expect(() => proveCausality(graphOf(shift).graph)).not.toThrow();
+  });
+
   it("rewrites reshape and expand sizes that are the batch size, and no other", () => {
     const { graph } = graphOf((x) => x.slice(1, 0, 1).expand(B, T, C).add(x).reshape(B * T, C).view(B, T, C));
     const at5 = graphAtBatchSize(graph, 5);

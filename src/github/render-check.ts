@@ -55,7 +55,7 @@ function runTable(result: Result): string[] {
  * @param next - what happens now, e.g. "Merged." or "Re-running with seed 43."
  */
 export function renderCheck(experiment: Experiment, measurement: Measurement, decision: Decision | null, result: Result | null, next: string): CheckOutput {
-  const runs = decision && decision.runs > 1 ? `, mean of ${decision.runs} runs` : "";
+  const runs = decision && decision.runs > 1 ? `, mean of ${decision.runs} ${decision.fresh ? "fresh " : ""}runs` : "";
   const mean = decision?.candidate ?? measurement.valBpb;
   const value = mean === null ? measurement.status : `val_bpb ${mean.toFixed(6)}`;
   const outcome = decision?.outcome ?? (experiment.kind === "baseline" ? "baseline" : "measured");

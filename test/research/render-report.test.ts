@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { judge } from "../../src/research/judge.ts";
 import { Ledger } from "../../src/research/ledger.ts";
 import { renderChart, renderReport } from "../../src/research/render-report.ts";
+import { DEFAULT_CONFIG } from "../../src/research/research-config.ts";
 import { baseline, experiment, measurement } from "./make-experiment.ts";
 
 const head = { sha: "p0", tree: "t0" };
@@ -9,7 +10,7 @@ const judged = (n: number, value: number, parent: number, state: "merged" | "clo
   experiment(n, {
     state,
     outcome: state === "merged" ? "improved" : "regressed",
-    decision: judge({ candidate: [value], parent: [parent], sigma: 0.001, k: 2, maxRuns: 3 }),
+    decision: judge({ candidate: [value], parent: [parent], sigma: 0.001, freedom: 2, rule: DEFAULT_CONFIG.noise }),
     measurements: [measurement(`h${n}`, `t${n}`, value)],
   });
 

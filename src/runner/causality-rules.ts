@@ -8,6 +8,8 @@
  * positions, and only causally (query i reads keys i - window .. i, whatever its attrs say).
  */
 import type { DType } from "../engine/index.ts";
+import { broadcastShapes, numelOf, sameShape } from "../engine/shape.ts";
+import { DTYPES, show } from "./check-graph.ts";
 import {
   axesOf, axisName, broadcastJoin, free, freeLayout, hasAxes, joinDims, layoutShape, notProvable, regroup,
   type Dim, type Layout, type TimeFactor,
@@ -34,10 +36,7 @@ export interface OpRule {
   resize?(attrs: unknown, outputShapes: readonly number[][]): unknown;
 }
 
-const show = (v: unknown) => `\`${JSON.stringify(v)?.slice(0, 100) ?? String(v)}\``;
-const numel = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
-const DTYPES = new Set(["f32", "bf16", "i32", "f64"]);
 
 /** The attrs object with exactly `keys` (unknown attrs could change what the op does). */
 function attrsWith<K extends string>(attrs: unknown, keys: readonly K[]): Record<K, unknown> {
@@ -76,13 +75,9 @@ function shapeAttr(v: unknown): number[] {
 
 /** NumPy broadcasting, or a rejection naming the shapes. */
 function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
-  const n = Math.max(...shapes.map((s) => s.length));
-  return Array.from({ length: n }, (_, i) => {
-    const sizes = shapes.map((s) => s[i - (n - s.length)] ?? 1);
-    const size = Math.max(...sizes);
-    if (sizes.some((d) => d !== 1 && d !== size)) notProvable(`cannot broadcast shapes ${shapes.map(show).join(" and ")}`);
-    return size;
-  });
+  const shape = shapes.reduce<number[] | null>((a, b) => a && broadcastShapes(a, b), []);
+  if (!shape) notProvable(`cannot broadcast shapes ${shapes.map(show).join(" and ")}`);
+  return shape;
 }
 
 /** A dim this op mixes across (a reduction, a normalization, a contraction) must hold no axis. */
@@ -132,7 +127,7 @@ function matmulLayout(a: Operand, b: Operand): Layout {
   if (n < 2 || b.shape.length < 2) notProvable("multiplies tensors of fewer than 2 dims");
   if (a.dtype !== b.dtype) notProvable(`multiplies ${a.dtype} by ${b.dtype}; expected one dtype`);
   if (a.shape[n - 1] !== b.shape.at(-2)) notProvable(`has inner dims ${show(a.shape)} @ ${show(b.shape)} that differ`);
-  if (b.shape.length > 2 && show(a.shape.slice(0, -2)) !== show(b.shape.slice(0, -2))) notProvable(`has batch dims that differ: ${show(a.shape)} @ ${show(b.shape)}`);
+  if (b.shape.length > 2 && !sameShape(a.shape.slice(0, -2), b.shape.slice(0, -2))) notProvable(`has batch dims that differ: ${show(a.shape)} @ ${show(b.shape)}`);
   mixes(a.layout[n - 1], "sums over the last dim of its first operand");
   mixes(b.layout.at(-2)!, "sums over the second-to-last dim of its second operand");
   const lead = a.layout.slice(0, -2).map((d, i) => (b.shape.length > 2 ? joinDims([d, b.layout[i]]) : d));
@@ -179,9 +174,9 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
       arity(inputs, 4);
       float(...inputs);
       const [x, a, y, b] = inputs;
-      if (show(x.shape) !== show(y.shape)) notProvable(`adds shapes ${show(x.shape)} and ${show(y.shape)}; expected one shape`);
+      if (!sameShape(x.shape, y.shape)) notProvable(`adds shapes ${show(x.shape)} and ${show(y.shape)}; expected one shape`);
       for (const s of [a, b]) {
-        if (numel(s.shape) !== 1) notProvable(`has a scale of shape ${show(s.shape)}; expected one element`);
+        if (numelOf(s.shape) !== 1) notProvable(`has a scale of shape ${show(s.shape)}; expected one element`);
         if (hasAxes(s.layout)) notProvable("scales by an element of the input, the same one at every position");
       }
       return [x.layout.map((d, i) => joinDims([d, y.layout[i]]))];
@@ -209,7 +204,7 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
       if (input.dtype !== a.dtype) notProvable(`adds ${input.dtype} to ${a.dtype}; expected one dtype`);
       const product = matmulLayout(a, b);
       const shape = layoutShape(product);
-      if (show(broadcastShape([input.shape, shape])) !== show(shape)) notProvable(`cannot broadcast ${show(input.shape)} to ${show(shape)}`);
+      if (!sameShape(broadcastShape([input.shape, shape]), shape)) notProvable(`cannot broadcast ${show(input.shape)} to ${show(shape)}`);
       return [broadcastJoin([input.layout, product], shape)];
     },
   },
@@ -218,7 +213,7 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
     outputs: ([x, ...rest], attrs) => {
       arity([x, ...rest], 1);
       const shape = shapeAttr(attrsWith(attrs, ["shape"]).shape);
-      if (numel(shape) !== numel(x.shape)) notProvable(`reshapes ${show(x.shape)} to ${show(shape)}, which has another number of elements`);
+      if (numelOf(shape) !== numelOf(x.shape)) notProvable(`reshapes ${show(x.shape)} to ${show(shape)}, which has another number of elements`);
       return [regroup(x.layout, shape)];
     },
     resize: resizeShape,
@@ -328,7 +323,7 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
       const [, T, , D] = x.shape;
       if (x.shape.length !== 4 || D % 2 !== 0) notProvable(`rotates ${show(x.shape)}; expected (B, T, H, D) with D even`);
       for (const table of [cos, sin]) {
-        if (show(table.shape) !== show([T, D / 2]) || table.dtype !== x.dtype) {
+        if (!sameShape(table.shape, [T, D / 2]) || table.dtype !== x.dtype) {
           notProvable(`has a ${table.dtype} ${show(table.shape)} cos/sin table; expected ${x.dtype} ${show([T, D / 2])}`);
         }
         if (hasAxes(table.layout)) notProvable("rotates by a cos/sin table computed from the input");
@@ -346,7 +341,7 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
       arity(inputs, 3);
       float(...inputs);
       const [q] = inputs;
-      if (q.shape.length !== 4 || inputs.some((x) => show(x.shape) !== show(q.shape) || x.dtype !== q.dtype)) {
+      if (q.shape.length !== 4 || inputs.some((x) => !sameShape(x.shape, q.shape) || x.dtype !== q.dtype)) {
         notProvable(`attends over ${inputs.map((t) => `${t.dtype} ${show(t.shape)}`).join(", ")}; expected q, k, v of one (B, T, H, D) shape and dtype`);
       }
       intIn(a.window, "window", 0, q.shape[1]);
@@ -371,7 +366,7 @@ export const CAUSALITY_RULES: Readonly<Record<string, OpRule>> = {
       arity(inputs, 2);
       const [logits, targets] = inputs;
       float(logits);
-      if (targets.dtype !== "i32" || logits.shape.length === 0 || show(targets.shape) !== show(logits.shape.slice(0, -1))) {
+      if (targets.dtype !== "i32" || logits.shape.length === 0 || !sameShape(targets.shape, logits.shape.slice(0, -1))) {
         notProvable(`scores ${targets.dtype} targets ${show(targets.shape)} against logits ${show(logits.shape)}; expected i32 targets of the logits' shape without its last dim`);
       }
       mixes(logits.layout.at(-1)!, "normalizes over its last dim");

@@ -8,6 +8,7 @@
  * of one row only, the one its batch factor's index names, and only on the positions up to its
  * time factor's index plus `ahead`. A tensor with no batch factor depends on no input token.
  */
+import { numelOf } from "../engine/shape.ts";
 
 export interface BatchFactor {
   kind: "batch";
@@ -45,11 +46,10 @@ export function notProvable(message: string): never {
 const AXIS_NAMES = { batch: "batch axis (rows)", time: "time axis" } as const;
 export const axisName = (f: AxisFactor) => AXIS_NAMES[f.kind];
 
-const product = (sizes: readonly number[]) => sizes.reduce((n, s) => n * s, 1);
 
 /** A dim's size, with the batch factor counted at `batchSize` when given. */
 export function dimSize(dim: Dim, batchSize?: number): number {
-  return product(dim.map((f) => (f.kind === "batch" && batchSize !== undefined ? batchSize : f.size)));
+  return numelOf(dim.map((f) => (f.kind === "batch" && batchSize !== undefined ? batchSize : f.size)));
 }
 
 /** A layout's shape, with the batch axis at `batchSize` when given. */

@@ -1,5 +1,6 @@
 import type { Experiment, Measurement } from "../research/experiment.ts";
 import type { Decision } from "../research/judge.ts";
+import { formatCpuShare } from "../research/contention.ts";
 import { renderDecision } from "../research/render-decision.ts";
 import type { Result } from "../runner/result.ts";
 
@@ -44,6 +45,7 @@ function runTable(result: Result): string[] {
     ["num_params_M", result.num_params_M.toFixed(1)],
     ["depth", result.depth],
     ["profile / seed", `${result.profile} / ${result.seed}`],
+    ["budget clock", result.budget_clock === "cpu" ? `CPU time, CPU share ${result.cpu_share == null ? "n/a" : formatCpuShare(result.cpu_share)}` : result.budget_clock ? "wall time" : null],
   ];
   return ["| | |", "|---|---:|", ...rows.map(([k, v]) => `| ${k} | ${v ?? "n/a"} |`)];
 }

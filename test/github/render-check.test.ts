@@ -20,6 +20,14 @@ describe("renderCheck", () => {
     expect(points.at(-1)).toBe("1200");
   });
 
+  it("names the budget clock in one line, with the CPU share under the CPU clock", () => {
+    const row = (extra: object) => /\| budget clock \| (.*) \|/.exec(renderCheck(experiment(3), measurement("h3", "t3", 0.99), null, { ...result, ...extra }, "").summary)?.[1];
+    expect(row({ budget_clock: "cpu", cpu_share: 0.93 })).toBe("CPU time, CPU share 0.93");
+    expect(row({ budget_clock: "cpu", cpu_share: 0.31 })).toBe("CPU time, CPU share 0.31 (heavy contention)");
+    expect(row({ budget_clock: "wall", cpu_share: null })).toBe("wall time");
+    expect(row({})).toBe("n/a");
+  });
+
   it("reports a baseline run without a decision, and a lost result with its reason", () => {
     const baseline = renderCheck(experiment(1, { kind: "baseline" }), measurement("b1", "t0", 1.0), null, result, "Recorded as a baseline run.");
     expect(baseline).toMatchObject({ conclusion: "neutral", title: "val_bpb 1.000000: baseline" });

@@ -33,6 +33,14 @@ describe("renderReport", () => {
     expect(renderReport({ ledger: new Ledger([], 0), paused: "paused by @alice", link: () => "" })).toContain("**Paused**: paused by @alice. Noise: not measured yet.");
   });
 
+  it("states the load the noise was measured under, from the CPU share of the epoch's runs", () => {
+    const shares = [0.92, 0.4, 0.88];
+    const loaded = experiments.map((e, i) => ({ ...e, measurements: e.measurements.map((m) => ({ ...m, cpuShare: shares[i % 3] })) }));
+    expect(renderReport({ ledger: new Ledger(loaded, 0), paused: null, link: (e) => `#${e.n}` })).toContain(
+      "Noise: σ ≈ 0.0014 per run (epoch 0), measured at a median CPU share of 0.90 over 6 runs, 2 under heavy contention (share < 0.5).",
+    );
+  });
+
   it("charts each judged experiment and the best kept value as Mermaid", () => {
     expect(renderChart(experiments)).toBe(
       [

@@ -18,7 +18,7 @@ import { parseResult, seedFromCommitMessage, type Result, type ResultStatus } fr
 import { makeRunDir, readRunFile, removeRunDir, takeTrace, type RunDir } from "./run-dir.ts";
 import { findSandbox, NO_SANDBOX_WARNING, sandboxArgs, type SandboxView } from "./sandbox.ts";
 import { logExcerpt, runTrainProcess } from "./train-process.ts";
-import { clockFigures, makeRunBudget, wallTimeoutSeconds } from "./budget-clock.ts";
+import { clockFigures, describeClockReport, makeRunBudget, wallTimeoutSeconds } from "./budget-clock.ts";
 import { TrainSourceError } from "./train-profiles.ts";
 
 /**
@@ -105,10 +105,10 @@ export interface ExperimentRun {
  */
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentRun> {
   const { signal } = options;
-  const bwrap = options.noSandbox ? null : await findSandbox(options.env ?? process.env);
-  const warnings = options.noSandbox ? [NO_SANDBOX_WARNING] : [];
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
+  const bwrap = options.noSandbox ? null : await findSandbox(options.env ?? process.env);
+  const warnings = options.noSandbox ? [NO_SANDBOX_WARNING] : [];
   const profile = PROFILES[options.profile];
   if (!profile) throw new Error(`Expected the profile to be one of ${Object.keys(PROFILES).map((n) => `\`${n}\``).join(", ")}, got \`${options.profile}\``);
   const outDir = resolve(options.outDir);
@@ -200,7 +200,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     timings.trainEnd = since();
     timings.firstStep = train.firstStepSeconds === null ? null : timings.trainStart + train.firstStepSeconds;
     // Every process of the run is gone now (its process group, and in the sandbox its PID namespace).
-    Object.assign(figures, summaryFigures(await readRunFile(runDir.summaryPath)), clockFigures(budget.clock.report()));
+    const clock = budget.clock.report();
+    await appendFile(logPath, `[runner] ${describeClockReport(clock)}\n`);
+    Object.assign(figures, summaryFigures(await readRunFile(runDir.summaryPath)), clockFigures(clock));
     const crash = (reason: string, excerpt = train.excerpt) => finish("crash", { reason, crash_excerpt: excerpt });
     if (train.stopped) return finish("rejected", { reason: train.stopped, crash_excerpt: train.excerpt });
     if (train.timedOut) {
@@ -213,7 +215,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     const traceDir = join(runDir.dir, "evaluate");
     const trace = await takeTrace(runDir, traceDir);
     if (trace === "missing") return crash("train.ts exited without handing its model to evaluateBpb, so there is nothing to evaluate");
-    if (trace !== "taken") return reject(trace.reason);
+    if (trace !== "taken") {
+      await appendFile(logPath, `[runner] rejected: ${trace.reason}\n`);
+      return finish("rejected", { reason: trace.reason });
+    }
 
     // 3. Evaluate: only now, with training over, does a process see the validation shard.
     const outcome = await runEvaluator(resolve(options.harnessDir), traceDir, { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(memoryLimitMb) }, logPath, signal);

@@ -208,6 +208,9 @@ P.exit(0);`;
     const { result } = await runExperiment(run);
     expect(result).toMatchObject({ status: "rejected", reason: "Expected the run to leave `trace/graph.json` as a regular file, got a symbolic link", val_bpb: null });
     expect(readdirSync(run.outDir).sort()).toEqual(["result.json", "train.log"]);
+    const log = readFileSync(join(run.outDir, "train.log"), "utf8");
+    expect(log).toMatch(/^\[runner\] .*, in the sandbox \(bwrap\)$/m);
+    expect(log).toContain("[runner] rejected: Expected the run to leave `trace/graph.json` as a regular file, got a symbolic link");
   });
 });
 

@@ -27095,7 +27095,9 @@ var FIELDS = {
   crash_excerpt: [nullOr(text), "a string or null"],
   reason: [nullOr(text), "a string or null"],
   loss_curve: [(v) => Array.isArray(v) && v.every(point), "an array of [step, loss] pairs"],
-  warnings: [(v) => v === void 0 || Array.isArray(v) && v.every(text), "an array of strings"]
+  warnings: [(v) => v === void 0 || Array.isArray(v) && v.every(text), "an array of strings"],
+  budget_clock: [(v) => v === void 0 || v === "wall" || v === "cpu", '`"wall"` or `"cpu"`'],
+  cpu_share: [(v) => v === void 0 || nullOr(nonNegative)(v), "a number >= 0 or null"]
 };
 var show = (value) => `\`${JSON.stringify(value)?.slice(0, 80) ?? String(value)}\``;
 function parseResult(input) {

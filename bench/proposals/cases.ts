@@ -41,4 +41,6 @@ export const CASES: readonly ProposalCase[] = [
   { name: "25-optimizer-plain-decay", style: "an optimizer change: the fused update written out in ops", valid: true },
   { name: "26-elided-search", style: "a SEARCH text that elides lines with // ... existing code ...", valid: false },
   { name: "27-edits-prepare", style: "an edit to prepare.ts", valid: false },
+  { name: "28-mish", style: "a new activation the engine lacks under any name (F.mish)", valid: false },
+  { name: "29-json", style: "a JSON object in a json fence instead of the text format", valid: true },
 ];

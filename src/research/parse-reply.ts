@@ -81,12 +81,15 @@ function editsFromDiff(body: readonly string[], file: string | null): Edit[] {
  * `EDIT <file>` headers, each followed by a SEARCH/REPLACE block. It also reads what models
  * write instead: headings and emphasis on the keywords, code fences around the blocks or
  * inside them, blocks without an `EDIT` line (the one editable file is meant), a unified diff
- * in a ```diff fence, and a whole new `train.ts` in one code block (an edit with an empty
- * SEARCH text). The text inside a block is kept byte for byte.
+ * in a ```diff fence, a whole new `train.ts` in one code block (an edit with an empty
+ * SEARCH text), and a JSON object `{ title, hypothesis, edits: [{ file?, search, replace }] }`.
+ * The text inside a block is kept byte for byte.
  *
  * @throws ReplyFormatError naming what is missing.
  */
 export function parseReply(reply: string): Proposal {
+  const json = jsonProposal(reply);
+  if (json) return json;
   const lines = reply.replace(/\r\n?/g, "\n").split("\n");
   let title = "";
   const hypothesis: string[] = [];
@@ -168,4 +171,25 @@ function editsFromBlocks(blocks: readonly CodeBlock[]): Edit[] {
   if (diffs.length > 0) return diffs.flatMap((b) => editsFromDiff(b.body, b.file));
   const whole = blocks.filter((b) => isWholeTrainFile(b.body)).at(-1);
   return whole ? [{ file: whole.file ?? EDITABLE_FILE, search: "", replace: whole.body.join("\n") }] : [];
+}
+
+/** A reply that is (or fences) one JSON object with a title, a hypothesis and edits; else null. */
+function jsonProposal(reply: string): Proposal | null {
+  const text = reply.trim().replace(/^```(?:json)?\s*\n([\s\S]*)\n```$/, "$1");
+  if (!text.startsWith("{")) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const { title, hypothesis, edits } = value as { title?: unknown; hypothesis?: unknown; edits?: unknown };
+  if (typeof title !== "string" || typeof hypothesis !== "string" || !Array.isArray(edits)) return null;
+  const parsed = edits.map((e: { file?: unknown; search?: unknown; replace?: unknown }) =>
+    typeof e?.search === "string" && typeof e.replace === "string" ? { file: typeof e.file === "string" ? e.file : EDITABLE_FILE, search: e.search, replace: e.replace } : null,
+  );
+  if (parsed.length === 0 || parsed.some((e) => e === null || e.search.trim() === "")) {
+    throw new ReplyFormatError("Expected each JSON edit to have a non-empty `search` and a `replace` string");
+  }
+  return { title: title.trim().slice(0, 120), hypothesis: hypothesis.trim(), edits: parsed as Edit[] };
 }

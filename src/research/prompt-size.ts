@@ -6,7 +6,7 @@ import type { ChatMessage } from "./build-prompt.ts";
 /** The size of a prompt: characters, and tokens where a tokenizer could be loaded. */
 export interface PromptSize {
   chars: number;
-  /** Null when no tokenizer is available (see {@link promptTokenizer}). */
+  /** Null when no tokenizer is available (see promptTokenizer). */
   tokens: number | null;
 }
 
@@ -23,7 +23,7 @@ let loaded: Tokenizer | null | undefined;
  * cl100k's. Null where that file is not installed (a production install without dev
  * dependencies): prompts are then measured in characters only.
  */
-export function promptTokenizer(): Tokenizer | null {
+function promptTokenizer(): Tokenizer | null {
   if (loaded !== undefined) return loaded;
   let path: string;
   try {

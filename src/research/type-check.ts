@@ -60,9 +60,8 @@ export function typeCheck(source: string, root: string, fileName = "train.ts"): 
     const message = shortTypeNames(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
     if (!d.file || d.start === undefined) return `TS${d.code} ${message}`;
     const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-    const missing = missingName(checker, d.file, d.start);
-    const instead = missing === null ? undefined : insteadOf(missing);
-    const text = instead === undefined ? message : `${message} \`${missing!.key}\` is PyTorch's spelling, not this engine's. Write instead: ${instead}`;
+    const missing = NO_SUCH_NAME.has(d.code) ? missingName(checker, d.file, d.start) : null;
+    const text = missing === null ? message : `${message} ${whatExists(missing)}`;
     const quoted = d.file.text.split("\n")[line]!.trimEnd();
     return `${fileName}:${line + 1}:${character + 1} TS${d.code} ${text}\n${String(line + 1).padStart(5)} | ${quoted}`;
   });
@@ -80,11 +79,16 @@ function moduleAlias(file: string): string | null {
   return { index: "torch", functional: "F", nn: "nn" }[path.basename(normal)] ?? null;
 }
 
+// Diagnostics about a name that does not exist (or is not callable): no member, no export, did-you-mean.
+const NO_SUCH_NAME = new Set([2305, 2339, 2349, 2551, 2694, 2724, 6234]);
+
 /** A name used in train.ts that does not exist, and the spellings the PyTorch table may list it under. */
 interface MissingName {
-  /** The spelling the table listed (set once found): `F.gelu`, `x.float`, `torch.optim.AdamW`. */
+  /** As written, with the engine's prefixes: `F.mish`, `x.float`, `torch.optim.AdamW`. */
   key: string;
   candidates: string[];
+  /** What its owner does have, when that list is short enough to quote (F and nn). */
+  members: string[] | null;
 }
 
 /** `a.b.c`, `a.b` (at least two segments), longest first. */
@@ -97,17 +101,18 @@ const prefixes = (name: string) => name.split(".").map((_, i, all) => all.slice(
 function missingName(checker: ts.TypeChecker, file: ts.SourceFile, start: number): MissingName | null {
   const node = tokenAt(file, start);
   if (!node || !ts.isIdentifier(node)) return null;
-  if (ts.isImportSpecifier(node.parent)) return { key: node.text, candidates: [`torch.${node.text}`, `F.${node.text}`, `nn.${node.text}`] };
+  if (ts.isImportSpecifier(node.parent)) return { key: `torch.${node.text}`, candidates: [`torch.${node.text}`, `F.${node.text}`, `nn.${node.text}`], members: null };
   if (!ts.isPropertyAccessExpression(node.parent) || node.parent.name !== node) return null;
   const owner = ownerAlias(checker, node.parent.expression);
   if (owner === null) return null;
-  if (owner === "x") return { key: `x.${node.text}`, candidates: [`x.${node.text}`] };
+  if (owner === "x") return { key: `x.${node.text}`, candidates: [`x.${node.text}`], members: null };
   // The rest of the chain this name starts: torch.optim.AdamW, nn.functional.gelu.
   let chain: ts.Node = node.parent;
   while (ts.isPropertyAccessExpression(chain.parent) && chain.parent.expression === chain) chain = chain.parent;
   const full = `${owner}.${file.text.slice(node.getStart(file), chain.getEnd()).replace(/\s+/g, "")}`;
   const viaF = full.replace(/^nn\.functional\./, "F.");
-  return { key: full, candidates: [...new Set([...prefixes(viaF), ...prefixes(full), ...prefixes(`torch.${full}`)])] };
+  const members = owner === "torch" ? null : checker.getPropertiesOfType(checker.getTypeAtLocation(node.parent.expression)).map((s) => s.name).sort();
+  return { key: full, candidates: [...new Set([...prefixes(viaF), ...prefixes(full), ...prefixes(`torch.${full}`)])], members };
 }
 
 /** `x` for a Tensor, `torch`/`F`/`nn` for the engine's modules, else null. */
@@ -127,11 +132,16 @@ function tokenAt(file: ts.SourceFile, start: number): ts.Node | undefined {
   return visit(file);
 }
 
-/** What the engine reference says to write instead of the first candidate it lists. */
-function insteadOf(missing: MissingName): string | undefined {
+/**
+ * What to write instead of a missing name: the engine reference's row for its PyTorch spelling,
+ * else what its owner has (F, nn), else where the reference lists it.
+ */
+function whatExists(missing: MissingName): string {
   const names = pytorchNames();
   const hit = missing.candidates.find((c) => names.has(c));
-  if (hit === undefined) return undefined;
-  missing.key = hit;
-  return names.get(hit)!.replace(/`/g, "");
+  if (hit !== undefined) return `\`${hit}\` is PyTorch's spelling, not this engine's. Write instead: ${names.get(hit)!.replace(/`/g, "")}`;
+  const owner = missing.key.split(".")[0]!;
+  if (missing.members) return `\`${missing.key}\` is not in this engine; ${owner} has: ${missing.members.join(", ")}.`;
+  const where = owner === "x" ? "what a Tensor has" : "every name the engine exports";
+  return `\`${missing.key}\` is not in this engine: the engine reference (docs/engine-api.md) lists ${where}; compose it from those.`;
 }

@@ -55,7 +55,7 @@ describe("parseReply", () => {
 
   const wholeFile = 'import * as torch from "./src/engine/index.ts";\nimport { MAX_SEQ_LEN } from "./prepare.ts";\nconst DEPTH = 10;';
 
-  it("reads what models write instead: headings, fences inside blocks, no EDIT line, a diff, a whole file", () => {
+  it("reads what models write instead: headings, fences inside blocks, no EDIT line, JSON, a diff, a whole file", () => {
     const headings = "## Title: Deeper\n**Hypothesis:**\nMore layers.\n\n### EDIT `train.ts`\n<<<<<<< SEARCH\n```ts\nconst DEPTH = 8;\n```\n=======\n```ts\nconst DEPTH = 10;\n```\n>>>>>>> REPLACE\n";
     const bare = "TITLE: Deeper\nHYPOTHESIS: More layers.\n\ntrain.ts\n```ts\n<<<<<<< SEARCH\nconst DEPTH = 8;\n=======\nconst DEPTH = 10;\n>>>>>>> REPLACE\n```\n";
     const unmarked = "TITLE: Deeper\nHYPOTHESIS: More layers.\n<<<<<<< SEARCH\nconst DEPTH = 8;\n=======\nconst DEPTH = 10;\n>>>>>>> REPLACE\n";
@@ -67,6 +67,9 @@ describe("parseReply", () => {
       { file: "train.ts", search: "// Model size\nconst DEPTH = 8;\n", replace: "// Model size\nconst DEPTH = 10;\n" },
       { file: "train.ts", search: "const LR = 1;", replace: "const LR = 2;" },
     ]);
+
+    const json = '```json\n{"title": "Deeper", "hypothesis": "More layers.", "edits": [{"search": "const DEPTH = 8;", "replace": "const DEPTH = 10;"}]}\n```';
+    expect(parseReply(json)).toEqual({ title: "Deeper", hypothesis: "More layers.", edits: depth });
 
     const rewrite = `TITLE: Deeper\nHYPOTHESIS: More layers.\nHere is the new file:\n\n\`\`\`typescript\n${wholeFile}\n\`\`\`\n`;
     expect(parseReply(rewrite)).toEqual({ title: "Deeper", hypothesis: "More layers.\nHere is the new file:", edits: [{ file: "train.ts", search: "", replace: wholeFile }] });

@@ -30,7 +30,7 @@ describe("typeCheck", () => {
     const errors = typeCheck(`import { Conv2d } from "./src/engine/index.ts";\nconst x = ;\nconsole.log(Conv2d, x);\n`, FIXTURE_ROOT);
     expect(errors).toEqual([
       "train.ts:2:11 TS1109 Expression expected.\n    2 | const x = ;",
-      `train.ts:1:10 TS2305 Module '"./src/engine/index.ts"' has no exported member 'Conv2d'.\n    1 | import { Conv2d } from "./src/engine/index.ts";`,
+      `train.ts:1:10 TS2305 Module '"./src/engine/index.ts"' has no exported member 'Conv2d'. \`torch.Conv2d\` is not in this engine: the engine reference (docs/engine-api.md) lists every name the engine exports; compose it from those.\n    1 | import { Conv2d } from "./src/engine/index.ts";`,
     ]);
   });
 
@@ -48,5 +48,8 @@ describe("typeCheck", () => {
     }
     const float = typeCheck(train.replace("F.reluSquare(this.c_fc.forward(x))", "F.reluSquare(this.c_fc.forward(x).float())"), ROOT);
     expect(float).toEqual([expect.stringContaining("`x.float` is PyTorch's spelling, not this engine's. Write instead: x.to(\"f32\")")]);
+    // A name in no table: what F has instead.
+    const mish = typeCheck(train.replace("F.reluSquare(", "F.mish("), ROOT);
+    expect(mish).toEqual([expect.stringMatching(/`F\.mish` is not in this engine; F has: .*\battention, .*\breluSquare, /)]);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * GitHub App benchmark: plays a night of experiments (offline agent, concurrency 3,
- * scripted results) against the fake GitHub of the tests and counts the REST requests
- * the app makes, per experiment and per operation. Target: at most 25 per experiment.
- * With `--processes 2` the webhooks alternate between two app processes (replicas), whose
- * lock in GitHub then costs a second request per step.
- * Run: npm run bench:app [-- --experiments 100 --processes 1]
+ * GitHub App benchmark: plays a night of experiments (offline agent, scripted results)
+ * against the fake GitHub of the tests and counts the REST requests the app makes, per
+ * experiment and per operation. Target: at most 25 per experiment. With `--processes 2` the
+ * webhooks alternate between two app processes (replicas), whose lock in GitHub then costs
+ * a second request per step.
+ * Run: npm run bench:app [-- --experiments 100 --concurrency 3 --processes 1]
  */
 import { LOCK_BRANCH } from "../src/github/repo-lock.ts";
 import { MutationAgent } from "../src/research/mutation-agent.ts";
@@ -19,7 +19,8 @@ const RATE_LIMIT_PER_HOUR = 5000;
 const flag = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const experiments = flag("--experiments", 100);
 const processes = flag("--processes", 1);
-const config = `concurrency: 3\nbudget:\n  experiments-per-night: ${experiments}\n`;
+const concurrency = flag("--concurrency", 3);
+const config = `concurrency: ${concurrency}\nbudget:\n  experiments-per-night: ${experiments}\n`;
 const agent = () => new MutationAgent(2);
 const h = new AppHarness({ ...researchFiles(), ".github/autoresearch.yml": config }, agent, { root: FIXTURE_ROOT });
 const apps = [h, ...Array.from({ length: processes - 1 }, () => new AppHarness(h.fake, agent, { root: FIXTURE_ROOT }))];
@@ -52,7 +53,7 @@ const rows: Array<[string, string]> = [
   ["app time per webhook (ms, fake GitHub)", ((1000 * seconds) / runs).toFixed(1)],
 ];
 const width = Math.max(...rows.map(([k]) => k.length), ...[...byOperation.keys()].map((k) => k.length));
-console.log(`A night of ${made} experiments at concurrency 3 (offline agent, scripted results), ${processes} app process(es)\n`);
+console.log(`A night of ${made} experiments at concurrency ${concurrency} (offline agent, scripted results), ${processes} app process(es)\n`);
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v.padStart(8)}`);
 console.log(`\n${"operation".padEnd(width)}  ${"requests".padStart(8)}  per experiment`);
 for (const [operation, count] of [...byOperation].sort((a, b) => b[1] - a[1])) {
@@ -64,6 +65,7 @@ console.log(
     experiments: made,
     runs,
     requests,
+    concurrency,
     processes,
     requests_per_experiment: Number((requests / made).toFixed(2)),
     lock_requests_per_experiment: Number((lockRequests / made).toFixed(2)),

@@ -12,6 +12,17 @@ export interface DashboardState {
   failures: string[];
   /** The last step that showed all it wrote (see `Outbox`); a later step's outboxes may be unfinished. */
   published: number;
+  /** What the app did not read or could not show (a run that is not its own, a locked issue), oldest first. */
+  ignored: string[];
+}
+
+/** How many notes of what the app ignored the dashboard keeps. */
+const IGNORED_KEPT = 10;
+
+/** Adds a note of what the app ignored, once, keeping the latest few. */
+export function noteIgnored(state: DashboardState, note: string): void {
+  if (state.ignored.includes(note)) return;
+  state.ignored = [...state.ignored, note].slice(-IGNORED_KEPT);
 }
 
 /** The checkboxes people tick in the dashboard. */
@@ -25,7 +36,7 @@ export type Control = keyof typeof CONTROLS;
 
 export const DASHBOARD_TITLE = "Research Dashboard";
 
-const EMPTY: DashboardState = { epoch: 0, paused: null, spent: { night: "", tokens: 0 }, failures: [], published: 0 };
+const EMPTY: DashboardState = { epoch: 0, paused: null, spent: { night: "", tokens: 0 }, failures: [], published: 0, ignored: [] };
 
 /** The state in a dashboard body, or the initial state. */
 export function readDashboard(body: string | null | undefined): DashboardState {
@@ -58,11 +69,15 @@ export function renderDashboard(view: DashboardView): string {
       : []),
     ...(view.state.failures.length ? ["## Last proposal failed", "", ...view.state.failures.map((e) => `- ${e.replace(/\n/g, " ")}`), ""] : []),
   ];
+  const ignored = view.state.ignored.length
+    ? ["", "## Ignored", "", "What the app did not read or could not show, oldest first:", "", ...view.state.ignored.map((note) => `- ${note}`)]
+    : [];
   return [
     `Autonomous research on \`${view.branch}\`. This issue is edited in place by the app.`,
     "",
     ...problems,
     view.report,
+    ...ignored,
     "",
     "## Controls",
     "",

@@ -13,6 +13,8 @@ export interface IssueSnapshot {
   labels: string[];
   isPullRequest: boolean;
   merged: boolean;
+  /** Who opened it: the app's bot user for everything the app reads. */
+  author: string;
   updatedAt: string;
 }
 

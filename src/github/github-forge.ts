@@ -1,13 +1,14 @@
 import type { ResearchFiles } from "../research/agent.ts";
-import type { Commit, Experiment, Outcome } from "../research/experiment.ts";
+import { latestMeasurement, type Commit, type Experiment, type Outcome } from "../research/experiment.ts";
 import type { Decision } from "../research/judge.ts";
 import type { ResearchState } from "../research/plan.ts";
 import type { ResearchConfig } from "../research/research-config.ts";
 import type { ExperimentSpec, Forge } from "../research/research-step.ts";
 import { decisionHeadline, decisionRule } from "../research/render-decision.ts";
+import { replayChange } from "../research/replay-change.ts";
 import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
-import { renderExperimentBody } from "./experiment-body.ts";
+import { outboxFromIssue, renderExperimentBody } from "./experiment-body.ts";
 import { LABELS, outcomeLabel } from "./labels.ts";
 import { statusOf, type Octokit, type RepoRef } from "./octokit.ts";
 import type { Outbox } from "./outbox.ts";
@@ -29,6 +30,8 @@ export interface GitHubForgeContext {
   now: Date;
   /** This step's number, for the outboxes it writes. */
   step: number;
+  /** Notes on the dashboard what the app could not show. */
+  note: (text: string) => void;
 }
 
 /** What a write of a marker shows once it is made. */
@@ -130,30 +133,32 @@ export class GitHubForge implements Forge {
     await this.save({ ...experiment, decision, seed, head: { sha: commit.sha, tree: experiment.head.tree } }, [], { next: `Re-running with seed ${seed}.`, decision });
   }
 
+  /**
+   * Replays the experiment's own change of `train.ts` (against the parent it was measured on)
+   * on the new head, as one commit on top of it, so the branch never carries anything else: not
+   * a change a person removed from the research branch, nor an older head's code.
+   */
   async rebase(experiment: Experiment, decision: Decision | null, onto: Commit): Promise<void> {
-    const { octokit, repo, branch } = this.context;
-    const message = withSeed(`Update ${experiment.branch} onto ${short(onto.sha)} of ${branch}`, DEFAULT_SEED);
-    const response = await octokit.rest.repos
-      .merge({ ...repo, base: experiment.branch, head: onto.sha, commit_message: message })
-      .catch((error: unknown) => {
-        if (statusOf(error) === 409) return null;
-        throw error;
-      });
-    if (response === null) {
-      await this.#finish(experiment, "discarded", decision, `It improved on its parent but conflicts with \`${branch}\` at ${short(onto.sha)}, so it was not kept.`);
+    const { octokit, repo, branch, store } = this.context;
+    const [base, changed, target] = await Promise.all(
+      [experiment.parent.tree, experiment.head.tree, onto.tree].map(async (tree) => (await store.readFile(octokit, tree, EDITABLE_FILE)) ?? ""),
+    );
+    const replayed = replayChange(base!, changed!, target!);
+    const at = `\`${branch}\` at ${short(onto.sha)}`;
+    if (replayed === null || replayed === target) {
+      const why = replayed === null ? `its change to \`${EDITABLE_FILE}\` does not apply on ${at}: a change there touches the same lines` : `${at} already has its change`;
+      await this.#finish(experiment, "discarded", decision, `It improved on its parent, but ${why}, so it was not kept.`);
       return;
     }
-    // 201: a merge commit to measure. 204: the branch already contains the new head, so its run
-    // stands, unless a step that failed made that merge commit and never recorded it.
-    const head = response.status === 201 ? { sha: response.data.sha, tree: response.data.commit.tree.sha } : await this.#branchHead(experiment.branch);
-    const showing = { next: "The research branch has moved on since this run started: updated onto its new head and measuring again.", decision };
-    if (head.sha === experiment.head.sha) await this.save({ ...experiment, decision, parent: onto }, [], showing);
-    else await this.save({ ...experiment, decision, parent: onto, head, seed: DEFAULT_SEED }, [], showing);
-  }
-
-  async #branchHead(branch: string): Promise<Commit> {
-    const { data } = await this.context.octokit.rest.repos.getBranch({ ...this.context.repo, branch });
-    return { sha: data.commit.sha, tree: data.commit.commit.tree.sha };
+    const tree = { path: EDITABLE_FILE, mode: "100644" as const, type: "blob" as const, content: replayed };
+    const { data: written } = await octokit.rest.git.createTree({ ...repo, base_tree: onto.tree, tree: [tree] });
+    const message = withSeed(`${experiment.title}\n\nIts change of ${EDITABLE_FILE}, replayed on ${short(onto.sha)} of ${branch}.`, DEFAULT_SEED);
+    const { data: commit } = await octokit.rest.git.createCommit({ ...repo, message, tree: written.sha, parents: [onto.sha] });
+    // Forced: the branch's old head is not an ancestor of the new one.
+    await octokit.rest.git.updateRef({ ...repo, ref: `heads/${experiment.branch}`, sha: commit.sha, force: true });
+    const head = { sha: commit.sha, tree: written.sha };
+    const next = "The research branch has moved on since this run started: its change, replayed on the new head, is measured again.";
+    await this.save({ ...experiment, decision, parent: onto, head, seed: DEFAULT_SEED }, [], { next, decision });
   }
 
   async merge(experiment: Experiment, decision: Decision): Promise<Commit> {
@@ -233,6 +238,7 @@ export class GitHubForge implements Forge {
       ...renderCheck(experiment, run.measurement, showing.decision, run.result, showing.next),
     }));
     const { comment = null, deleteBranch = false, merging = false } = showing;
+    if (merging) checks.push(...this.#mergeCheck(experiment, showing, checks, outboxFromIssue(current)));
     const outbox: Outbox | undefined = checks.length > 0 || comment !== null || deleteBranch || merging ? { step, checks, comment, deleteBranch, merging } : undefined;
     const { data } = await octokit.rest.issues.update({
       ...repo,
@@ -246,7 +252,20 @@ export class GitHubForge implements Forge {
     store.record({ ...snapshotOf(data), merged: current.merged || experiment.state === "merged" });
     if (!outbox) return;
     this.outboxes++;
-    await publishOutbox({ octokit, repo, number, branch: experiment.branch, now }, outbox, false);
+    await publishOutbox({ octokit, repo, number, branch: experiment.branch, now, note: this.context.note }, outbox, false);
+  }
+
+  /**
+   * The check a merge needs on the head it merges, when neither this write nor the last one
+   * shows it: a success stating the decision and its numbers. Without it, a head judged after
+   * its run was checked (waiting for its parent's baseline) would carry only a neutral check,
+   * which a branch protection that requires the check refuses.
+   */
+  #mergeCheck(experiment: Experiment, showing: Showing, checks: Outbox["checks"], last: Outbox | null): Outbox["checks"] {
+    const check = { sha: experiment.head.sha, ...renderCheck(experiment, latestMeasurement(experiment)!, showing.decision, null, showing.next) };
+    if (check.conclusion !== "success") throw new Error(`Expected a merge of ${experiment.branch} to be an improvement, got a ${check.conclusion} check: ${check.title}`);
+    const shown = (c: Outbox["checks"][number]) => c.sha === check.sha && c.conclusion === "success";
+    return checks.some(shown) || last?.checks.some(shown) ? [] : [check];
   }
 
   /** Writes the experiments that changed in memory and were not written by an action. */
@@ -260,7 +279,7 @@ export class GitHubForge implements Forge {
   /** Finishes the outbox a failed step left: shows what it did not, and records a merge that went through. */
   async recover(experiment: Experiment, outbox: Outbox): Promise<void> {
     const { octokit, repo, store, now } = this.context;
-    await publishOutbox({ octokit, repo, number: store.numberOf(experiment.branch), branch: experiment.branch, now }, outbox, true);
+    await publishOutbox({ octokit, repo, number: store.numberOf(experiment.branch), branch: experiment.branch, now, note: this.context.note }, outbox, true);
     if (outbox.merging && experiment.state === "merged") await this.#merged(experiment);
   }
 }

@@ -15,6 +15,7 @@ interface IssueLike {
   state: string;
   labels: Array<string | { name?: string }>;
   updated_at: string;
+  user?: { login: string } | null;
   merged_at?: string | null;
   pull_request?: { merged_at?: string | null };
   head?: unknown;
@@ -31,6 +32,7 @@ export function snapshotOf(item: IssueLike): IssueSnapshot {
     labels: item.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
     isPullRequest,
     merged: Boolean(item.merged_at ?? item.pull_request?.merged_at),
+    author: item.user?.login ?? "",
     updatedAt: item.updated_at,
   };
 }
@@ -43,9 +45,10 @@ export interface ReadRun {
 
 /**
  * What the app knows of one repository, rebuilt from GitHub alone: every issue and pull
- * request labelled `autoresearch` (experiments carry their state in a hidden marker, the
- * dashboard its own), the research branch head, and git objects by sha (immutable, so
- * cached for good). After the first sync, a sync lists only what changed since.
+ * request the app opened and labelled `autoresearch` (experiments carry their state in a
+ * hidden marker, the dashboard its own), the research branch head, and git objects by sha
+ * (immutable, so cached for good). After the first sync, a sync lists only what changed since.
+ * Anything someone else opened is never kept, whatever marker it carries: anyone can copy one.
  */
 export class RepoStore {
   readonly issues = new Map<number, IssueSnapshot>();
@@ -59,7 +62,11 @@ export class RepoStore {
   #since: string | undefined;
   readonly #objects = new Map<string, string>();
 
-  constructor(readonly repo: RepoRef) {}
+  constructor(
+    readonly repo: RepoRef,
+    /** The app's bot user (`<slug>[bot]`), the author of every issue and pull request it reads. */
+    readonly appLogin: string,
+  ) {}
 
   /** Lists the issues changed since the last sync (all of them the first time) and reads the branch head. */
   async sync(octokit: Octokit, branch: string): Promise<void> {
@@ -94,10 +101,16 @@ export class RepoStore {
     this.synced = false;
   }
 
-  /** Keeps a snapshot the app read or wrote. */
+  /** Keeps a snapshot the app read or wrote, if the app opened it. */
   record(snapshot: IssueSnapshot): void {
+    if (snapshot.author !== this.appLogin) return;
     this.issues.set(snapshot.number, snapshot);
     if (this.#since === undefined || snapshot.updatedAt > this.#since) this.#since = snapshot.updatedAt;
+  }
+
+  /** Drops an issue a person deleted. */
+  drop(number: number): void {
+    this.issues.delete(number);
   }
 
   /** Every experiment, with unsaved changes applied, oldest first. */
@@ -164,19 +177,21 @@ export class RepoStore {
     return JSON.parse(listing) as Record<string, string>;
   }
 
-  /** The files the agent reads at a tree, through the tree listing and blobs (each fetched once). */
+  /** The files the agent reads at a tree. program.md may be missing; the agent then reads an empty file. */
   async readFiles(octokit: Octokit, tree: string): Promise<ResearchFiles> {
-    const shas = await this.listing(octokit, tree);
     const files = {} as ResearchFiles;
-    for (const path of RESEARCH_FILES) {
-      const sha = shas[path];
-      // program.md may be missing; the agent then reads an empty file.
-      files[path] = sha === undefined ? "" : await this.#object(sha, async () => {
-        const { data } = await octokit.rest.git.getBlob({ ...this.repo, file_sha: sha });
-        return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8").toString("utf8");
-      });
-    }
+    for (const path of RESEARCH_FILES) files[path] = (await this.readFile(octokit, tree, path)) ?? "";
     return files;
+  }
+
+  /** A top-level file at a tree, through the tree listing and its blob (each fetched once); null when there is none. */
+  async readFile(octokit: Octokit, tree: string, path: string): Promise<string | null> {
+    const sha = (await this.listing(octokit, tree))[path];
+    if (sha === undefined) return null;
+    return this.#object(sha, async () => {
+      const { data } = await octokit.rest.git.getBlob({ ...this.repo, file_sha: sha });
+      return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8").toString("utf8");
+    });
   }
 
   async #object(sha: string, fetch: () => Promise<string>): Promise<string> {

@@ -11,17 +11,15 @@ import { renderReport } from "../research/render-report.ts";
 import { DEFAULT_CONFIG, parseResearchConfig, type ResearchConfig } from "../research/research-config.ts";
 import { researchStep } from "../research/research-step.ts";
 import { createAgent } from "./create-agent.ts";
-import { checkedControls, DASHBOARD_TITLE, readDashboard, renderDashboard, type DashboardState } from "./dashboard.ts";
+import { checkedControls, DASHBOARD_TITLE, noteIgnored, readDashboard, renderDashboard, type DashboardState } from "./dashboard.ts";
+import { foreignBecause, isExperimentWorkflow, type WorkflowRun } from "./experiment-run.ts";
 import { GitHubForge } from "./github-forge.ts";
 import { LABELS } from "./labels.ts";
-import type { Octokit, RepoRef } from "./octokit.ts";
+import { statusOf, type Octokit, type RepoRef } from "./octokit.ts";
 import { parseCommand, type Command } from "./parse-command.ts";
 import { readResultArtifact } from "./read-result-artifact.ts";
 import { RepoLock, type Repeat } from "./repo-lock.ts";
 import { RepoStore, snapshotOf } from "./repo-store.ts";
-
-/** The workflow that trains experiments on the GPU runner. */
-export const EXPERIMENT_WORKFLOW = ".github/workflows/experiment.yml";
 
 /** The config file, in `.github/`. */
 export const CONFIG_FILE = "autoresearch.yml";
@@ -79,16 +77,6 @@ interface Session {
   now: Date;
 }
 
-/** The parts of a `workflow_run` the app reads. */
-interface WorkflowRun {
-  id: number;
-  path: string;
-  head_branch: string | null;
-  head_sha: string;
-  conclusion: string | null;
-  html_url: string;
-}
-
 /**
  * The GitHub App: turns webhooks into steps of the research loop. Each repository is
  * handled one event at a time, in this process (a chain of promises) and across processes
@@ -114,6 +102,7 @@ export class ResearchApp {
     probot.on("workflow_run.completed", (context) => this.#onWorkflowRun(context));
     probot.on("issue_comment.created", (context) => this.#onComment(context));
     probot.on("issues.edited", (context) => this.#onDashboardEdit(context));
+    probot.on(["issues.closed", "issues.deleted"], (context) => this.#onDashboardGone(context));
     probot.on("push", (context) => this.#onPush(context));
     probot.on(["pull_request.closed", "pull_request.reopened", "pull_request.labeled", "pull_request.unlabeled"], (context) =>
       this.#onPullRequest(context),
@@ -150,7 +139,7 @@ export class ResearchApp {
 
   async #onWorkflowRun(context: Context<"workflow_run.completed">): Promise<void> {
     const run = context.payload.workflow_run as WorkflowRun;
-    if (!run.path.endsWith(EXPERIMENT_WORKFLOW) || !run.head_branch?.startsWith("autoresearch/")) return;
+    if (!isExperimentWorkflow(run) || !run.head_branch?.startsWith("autoresearch/")) return;
     await this.#session({ ...this.#target(context), sync: false }, (s) => this.#measure(s, run));
   }
 
@@ -163,7 +152,12 @@ export class ResearchApp {
     if (!(await this.#canWrite(target, sender.login))) return;
     await this.#session(target, async (s) => {
       if (!(await this.#apply(s, command, issue.number, comment.id, sender.login))) return;
-      await s.octokit.rest.reactions.createForIssueComment({ ...s.repo, comment_id: comment.id, content: "+1" });
+      await s.octokit.rest.reactions.createForIssueComment({ ...s.repo, comment_id: comment.id, content: "+1" }).catch((error: unknown) => {
+        // Locked: the command stands, only its acknowledgement cannot be shown there.
+        if (statusOf(error) !== 403) throw error;
+        const where = issue.number === s.store.dashboard()?.number ? "This dashboard" : `#${issue.number}`;
+        noteIgnored(s.state, `${where} is locked, so commands there are applied without the 👍 that acknowledges them.`);
+      });
     });
   }
 
@@ -183,6 +177,15 @@ export class ResearchApp {
         if (control === "rebaseline") s.state.epoch = Math.max(s.state.epoch, seen + 1);
       }
     });
+  }
+
+  /** A person closed or deleted the dashboard: the step reopens it or makes a new one (pausing is how to stop the loop). */
+  async #onDashboardGone(context: Context<"issues.closed" | "issues.deleted">): Promise<void> {
+    const { issue } = context.payload;
+    if (context.isBot || !issue.labels?.some((l) => l.name === LABELS.dashboard)) return;
+    const target = this.#target(context);
+    if (context.payload.action === "deleted") this.#stores.get(`${target.repo.owner}/${target.repo.repo}`)?.drop(issue.number);
+    await this.#session(target);
   }
 
   async #onPush(context: Context<"push">): Promise<void> {
@@ -283,7 +286,7 @@ export class ResearchApp {
     const { config, errors } = await this.#config(target);
     const defaultBranch = target.defaultBranch ?? (await octokit.rest.repos.get({ ...repo })).data.default_branch;
     const branch = config.branch ?? defaultBranch;
-    const store = this.#stores.get(key) ?? new RepoStore(repo);
+    const store = this.#stores.get(key) ?? new RepoStore(repo, `${await this.#appSlug()}[bot]`);
     this.#stores.set(key, store);
     // A new process, or one whose last step failed, may have missed runs or left them unread.
     const recovering = !store.synced;
@@ -295,7 +298,8 @@ export class ResearchApp {
     // Outboxes of steps that did not finish showing them; this step's number comes after theirs.
     const unfinished = store.outboxes().filter(({ outbox }) => outbox.step > state.published);
     const step = 1 + Math.max(state.published, ...unfinished.map(({ outbox }) => outbox.step));
-    const forge = new GitHubForge({ octokit, repo, branch, config, store, epoch: state.epoch, run: runName(night, config.hours), now, step });
+    const note = (text: string) => noteIgnored(state, text);
+    const forge = new GitHubForge({ octokit, repo, branch, config, store, epoch: state.epoch, run: runName(night, config.hours), now, step, note });
     const session: Session = { octokit, repo, config, branch, store, state, forge, now };
     for (const { experiment, outbox } of unfinished) await forge.recover(experiment, outbox);
     await work?.(session);
@@ -321,7 +325,11 @@ export class ResearchApp {
     await this.#writeDashboard(session, status, errors);
   }
 
-  /** Reads the result of a finished run of an experiment's current head, once. */
+  /**
+   * Reads the result of a finished run of an experiment's current head, once, if the run is
+   * provably the app's own (see {@link foreignBecause}); a run that touches an experiment and
+   * is not is noted on the dashboard.
+   */
   async #measure(s: Session, run: WorkflowRun): Promise<void> {
     if (run.conclusion === "cancelled") return;
     const branch = run.head_branch ?? "";
@@ -330,6 +338,12 @@ export class ResearchApp {
       // Not what the cache expects: maybe changed elsewhere, so look again before deciding.
       await s.store.sync(s.octokit, s.branch);
       experiment = s.store.find(branch)?.experiment;
+    }
+    const why = foreignBecause(run);
+    if (why !== null) {
+      const touched = experiment ?? s.store.experiments().find((e) => e.head.sha === run.head_sha);
+      if (touched) noteIgnored(s.state, `[Workflow run ${run.id}](${run.html_url}) of \`${touched.branch}\` (#${s.store.numberOf(touched.branch)}) was not read: ${why}.`);
+      return;
     }
     if (!experiment || experiment.state !== "open" || experiment.head.sha !== run.head_sha) return;
     if (experiment.measurements.some((m) => m.sha === run.head_sha)) return;
@@ -351,8 +365,8 @@ export class ResearchApp {
     for (const experiment of s.store.experiments()) {
       if (experiment.state !== "open" || latestMeasurement(experiment) !== undefined) continue;
       const { data } = await s.octokit.rest.actions.listWorkflowRunsForRepo({ ...s.repo, head_sha: experiment.head.sha, status: "completed", per_page: 10 });
-      const run = data.workflow_runs.find((r) => r.path.endsWith(EXPERIMENT_WORKFLOW));
-      if (run) await this.#measure(s, run as WorkflowRun);
+      // Each under the same rule as a webhook's; the first of the app's own is read, the rest are no-ops.
+      for (const run of data.workflow_runs) if (isExperimentWorkflow(run)) await this.#measure(s, run as WorkflowRun);
     }
   }
 
@@ -388,7 +402,8 @@ export class ResearchApp {
 
   /**
    * Writes the dashboard issue, creating it the first time. No request when nothing
-   * changed, and a change to the runs in flight alone waits up to ten minutes.
+   * changed, and a change to the runs in flight alone waits up to ten minutes. One a person
+   * closed is reopened (pause the loop to stop it), one deleted is made again.
    */
   async #writeDashboard(s: Session, status: string | null, configErrors: string[]): Promise<void> {
     const { store, octokit, repo } = s;
@@ -401,11 +416,17 @@ export class ResearchApp {
     const existing = store.dashboard();
     const key = `${repo.owner}/${repo.repo}`;
     const recent = s.now.getTime() - (this.#dashboardWrites.get(key) ?? -Infinity) < DASHBOARD_REFRESH_MS;
-    if (existing && (existing.body === body || (recent && settled(existing.body) === settled(body)))) return;
+    const open = existing?.state === "open";
+    if (existing && open && (existing.body === body || (recent && settled(existing.body) === settled(body)))) return;
     this.#dashboardWrites.set(key, s.now.getTime());
-    const { data } = existing
-      ? await octokit.rest.issues.update({ ...repo, issue_number: existing.number, body })
-      : await octokit.rest.issues.create({ ...repo, title: DASHBOARD_TITLE, body, labels: [LABELS.app, LABELS.dashboard] });
+    const updated = existing
+      ? await octokit.rest.issues.update({ ...repo, issue_number: existing.number, body, ...(open ? {} : { state: "open" as const }) }).catch((error: unknown) => {
+          if (statusOf(error) !== 410 && statusOf(error) !== 404) throw error;
+          store.drop(existing.number);
+          return null;
+        })
+      : null;
+    const { data } = updated ?? (await octokit.rest.issues.create({ ...repo, title: DASHBOARD_TITLE, body, labels: [LABELS.app, LABELS.dashboard] }));
     store.record(snapshotOf(data));
   }
 

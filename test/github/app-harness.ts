@@ -5,7 +5,7 @@ import { Probot, ProbotOctokit } from "probot";
 import { ResearchApp, type ResearchAppOptions } from "../../src/github/research-app.ts";
 import type { Agent } from "../../src/research/agent.ts";
 import { DEFAULT_SEED, seedFromCommitMessage, type Result } from "../../src/runner/result.ts";
-import { FakeGitHub, type FakeIssue } from "./fake-github.ts";
+import { FakeGitHub, type FakeIssue, type RunOrigin } from "./fake-github.ts";
 
 const require = createRequire(import.meta.url);
 type Example = { name: string; examples: Array<Record<string, any>> };
@@ -87,10 +87,10 @@ export class AppHarness {
   }
 
   /** The GPU runner finishes the run of a pull request's head and GitHub delivers `workflow_run.completed`. */
-  async finish(number: number, outcome: RunOutcome | null, options: { conclusion?: string; deliver?: boolean } = {}) {
+  async finish(number: number, outcome: RunOutcome | null, options: { conclusion?: string; deliver?: boolean; origin?: RunOrigin } = {}) {
     const head = this.fake.headOf(number);
     const result = outcome === null ? null : resultJson(head.sha, seedFromCommitMessage(head.message), outcome);
-    const run = this.fake.finishRun(number, result, options.conclusion ?? (outcome?.val_bpb === null ? "failure" : "success"));
+    const run = this.fake.finishRun(number, result, options.conclusion ?? (outcome?.val_bpb === null ? "failure" : "success"), options.origin);
     const payload = example("workflow_run", "completed");
     Object.assign(payload.workflow_run, this.fake.runPayload(run), {
       pull_requests: [{ number, head: { ref: run.headBranch, sha: run.headSha }, base: { ref: "main" } }],
@@ -125,13 +125,24 @@ export class AppHarness {
     return payload;
   }
 
-  /** Someone pushes to a branch (merging their own pull request, say). */
-  async push(branch: string, changes: Record<string, string>, user: string): Promise<void> {
-    const sha = this.fake.push(branch, changes, "Edit by a person");
+  /** Someone pushes to a branch (merging their own pull request, say); with `onto`, a force-push of a commit on top of it. */
+  async push(branch: string, changes: Record<string, string>, user: string, onto?: string): Promise<void> {
+    const sha = onto === undefined ? this.fake.push(branch, changes, "Edit by a person") : this.fake.forcePush(branch, onto, changes, "Force-pushed by a person");
     const payload = example("push");
     Object.assign(payload, { ref: `refs/heads/${branch}`, after: sha });
     payload.sender = { ...payload.sender, login: user, type: "User" };
     await this.deliver("push", payload);
+  }
+
+  /** Someone closes an issue. */
+  async closeIssue(number: number, user: string): Promise<void> {
+    const issue = this.fake.setIssue(number, { state: "closed" });
+    // The examples have no `closed` action; a `reopened` one is the same shape.
+    const payload = example("issues", "reopened");
+    payload.action = "closed";
+    Object.assign(payload.issue, { number, title: issue.title, body: issue.body, state: "closed", labels: issue.labels.map((name) => ({ name })) });
+    payload.sender = { ...payload.sender, login: user, type: "User" };
+    await this.deliver("issues", payload);
   }
 
   dashboard(): FakeIssue {

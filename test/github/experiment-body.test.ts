@@ -3,7 +3,7 @@ import { experimentFromIssue, outboxFromIssue, renderExperimentBody, type IssueS
 import { experiment, judged, measurement } from "../research/make-experiment.ts";
 
 const snapshot = (body: string, extra: Partial<IssueSnapshot> = {}): IssueSnapshot => ({
-  number: 7, title: "Experiment 3: Depth 10", body, state: "open", labels: ["autoresearch"], isPullRequest: true, merged: false, updatedAt: "2025-01-15T22:00:00Z", ...extra,
+  number: 7, title: "Experiment 3: Depth 10", body, state: "open", labels: ["autoresearch"], isPullRequest: true, merged: false, author: "autoresearch[bot]", updatedAt: "2025-01-15T22:00:00Z", ...extra,
 });
 
 describe("experiment bodies", () => {

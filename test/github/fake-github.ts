@@ -26,6 +26,8 @@ export interface FakeIssue {
   user: string;
   createdAt: string;
   updatedAt: string;
+  /** Locked conversation: the app's comments and reactions are refused. */
+  locked: boolean;
   pull?: { head: string; base: string; headSha: string; merged: boolean; mergedAt: string | null; mergeCommitSha: string | null };
 }
 
@@ -50,9 +52,19 @@ export interface FakeWorkflowRun {
   headSha: string;
   headBranch: string;
   path: string;
+  event: string;
+  /** `owner/name` of the repository the run's head commit came from: a fork's for a fork's pull request. */
+  headRepository: string;
   status: "queued" | "in_progress" | "completed";
   conclusion: string | null;
   artifact: Buffer | null;
+}
+
+/** Where a workflow run comes from, when not from this repository's experiment workflow on `pull_request`. */
+export interface RunOrigin {
+  path?: string;
+  event?: string;
+  headRepository?: string;
 }
 
 /** One REST request the app made, with what the OpenAPI description thinks of it. */
@@ -123,6 +135,10 @@ export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
   /** Requests GitHub would reject; a test asserts this stays empty. */
   readonly invalid: RecordedRequest[] = [];
+  /** Check names branch protection requires on a pull request's head before it merges (latest run of each a success). */
+  readonly requiredChecks: string[] = [];
+  /** Numbers of issues a person deleted: GitHub answers 410 Gone for them. */
+  readonly deleted = new Set<number>();
   /** Requests to answer with a 500, by their index in {@link requests}: before doing what they ask, or after. */
   readonly failures = new Map<number, "before" | "after">();
   #clock = Date.parse("2025-01-15T21:00:00Z");
@@ -249,14 +265,14 @@ export class FakeGitHub {
    * The GPU runner finishes a run of a pull request's head: stores the workflow run and its
    * `autoresearch-result` artifact, and returns the run for the webhook.
    */
-  finishRun(number: number, result: unknown, conclusion = "success"): FakeWorkflowRun {
+  finishRun(number: number, result: unknown, conclusion = "success", origin: RunOrigin = {}): FakeWorkflowRun {
     const issue = this.issues.get(number)!;
     const id = this.#ids++;
     const run: FakeWorkflowRun = {
+      ...this.#runOrigin(origin),
       id,
       headSha: issue.pull!.headSha,
       headBranch: issue.pull!.head,
-      path: ".github/workflows/experiment.yml",
       status: "completed",
       conclusion,
       artifact: result === null ? null : writeZip({ "result.json": JSON.stringify(result), "train.log": "step 1\n" }),
@@ -269,11 +285,16 @@ export class FakeGitHub {
   startRun(number: number): FakeWorkflowRun {
     const issue = this.issues.get(number)!;
     const run: FakeWorkflowRun = {
-      id: this.#ids++, headSha: issue.pull!.headSha, headBranch: issue.pull!.head, path: ".github/workflows/experiment.yml",
+      ...this.#runOrigin({}), id: this.#ids++, headSha: issue.pull!.headSha, headBranch: issue.pull!.head,
       status: "in_progress", conclusion: null, artifact: null,
     };
     this.workflowRuns.set(run.id, run);
     return run;
+  }
+
+  /** Where a run comes from: this repository's experiment workflow on `pull_request`, unless told otherwise. */
+  #runOrigin(origin: RunOrigin): Pick<FakeWorkflowRun, "path" | "event" | "headRepository"> {
+    return { path: ".github/workflows/experiment.yml", event: "pull_request", headRepository: `${this.owner}/${this.repo}`, ...origin };
   }
 
   /** The head commit of a pull request, with its files and message. */
@@ -431,6 +452,10 @@ export class FakeGitHub {
         const pull = issue.pull!;
         if (pull.merged || issue.state !== "open") throw new HttpError(405, "Pull Request is not mergeable");
         if (body.sha && body.sha !== pull.headSha) throw new HttpError(409, "Head branch was modified. Review and try the merge again.");
+        for (const name of this.requiredChecks) {
+          const latest = this.checkRuns.filter((c) => c.headSha === pull.headSha && c.name === name).at(-1);
+          if (latest?.conclusion !== "success") throw new HttpError(405, `Required status check "${name}" is expected.`);
+        }
         const base = this.refs.get(pull.base)!;
         const merged = this.#merge(base, pull.headSha);
         if (!merged) throw new HttpError(405, "Merge conflict");
@@ -463,6 +488,7 @@ export class FakeGitHub {
       }
       case "issues/create-comment": {
         const issue = this.#issue(number, false);
+        if (issue.locked) throw new HttpError(403, "Unable to create comment because issue is locked.");
         const comment = { id: this.#ids++, issue: number, body: body.body, user: `${this.appSlug}[bot]` };
         this.comments.push(comment);
         issue.updatedAt = this.#now();
@@ -475,6 +501,8 @@ export class FakeGitHub {
       }
       case "reactions/create-for-issue-comment": {
         const commentId = Number(parts[6]);
+        const on = this.comments.find((c) => c.id === commentId);
+        if (on && this.issues.get(on.issue)?.locked) throw new HttpError(403, "Unable to react because issue is locked.");
         const exists = this.reactions.some((r) => r.commentId === commentId && r.content === body.content);
         if (!exists) this.reactions.push({ commentId, content: body.content });
         return [exists ? 200 : 201, { id: 1, content: body.content }];
@@ -486,7 +514,7 @@ export class FakeGitHub {
       }
       case "checks/list-for-ref": {
         const runs = this.checkRuns.filter((c) => c.headSha === parts[5] && (!query.get("check_name") || c.name === query.get("check_name")));
-        const json = runs.map((c) => ({ id: c.id, head_sha: c.headSha, name: c.name, status: "completed", conclusion: c.conclusion }));
+        const json = runs.map((c) => ({ id: c.id, head_sha: c.headSha, name: c.name, status: "completed", conclusion: c.conclusion, output: { title: c.title, summary: c.summary } }));
         return [200, { total_count: runs.length, check_runs: json }];
       }
       case "actions/list-workflow-run-artifacts": {
@@ -524,16 +552,44 @@ export class FakeGitHub {
   }
 
   #issue(number: number, pull: boolean): FakeIssue {
+    if (this.deleted.has(number)) throw new HttpError(410, "This issue was deleted");
     const issue = this.issues.get(number);
     if (!issue || (pull && !issue.pull)) throw new HttpError(404, "Not Found");
     return issue;
   }
 
-  #newIssue(title: string, body: string, labels: string[]): FakeIssue {
+  #newIssue(title: string, body: string, labels: string[], user = `${this.appSlug}[bot]`): FakeIssue {
     const now = this.#now();
-    const issue: FakeIssue = { number: this.#nextIssue++, title, body, state: "open", labels: [...labels], user: `${this.appSlug}[bot]`, createdAt: now, updatedAt: now };
+    const issue: FakeIssue = { number: this.#nextIssue++, title, body, state: "open", labels: [...labels], user, createdAt: now, updatedAt: now, locked: false };
     this.issues.set(issue.number, issue);
     return issue;
+  }
+
+  /** A person opens a pull request from `head` (a branch of this repository) with their own title, body and labels. */
+  openPull(head: string, base: string, title: string, body: string, labels: string[], user: string): FakeIssue {
+    const issue = this.#newIssue(title, body, labels, user);
+    issue.pull = { head, base, headSha: this.refs.get(head)!, merged: false, mergedAt: null, mergeCommitSha: null };
+    return issue;
+  }
+
+  /** A person closes, reopens or locks an issue or pull request. */
+  setIssue(number: number, change: Partial<Pick<FakeIssue, "state" | "locked">>): FakeIssue {
+    const issue = this.issues.get(number)!;
+    Object.assign(issue, change, { updatedAt: this.#now() });
+    return issue;
+  }
+
+  /** A person deletes an issue: it leaves every listing, and requests for it answer 410. */
+  deleteIssue(number: number): void {
+    this.issues.delete(number);
+    this.deleted.add(number);
+  }
+
+  /** A person force-pushes a branch to a commit of `changes` on top of `onto` (rewinding what came after it). */
+  forcePush(branch: string, onto: string, changes: Files, message: string): string {
+    const sha = this.#commit(this.#tree({ ...this.files(onto), ...changes }), [onto], message);
+    this.refs.set(branch, sha);
+    return sha;
   }
 
   /** A person opens an issue, or edits one (the dashboard's checkboxes). */
@@ -622,9 +678,13 @@ export class FakeGitHub {
   }
 
   #runJson(run: FakeWorkflowRun) {
+    const [owner, name] = run.headRepository.split("/") as [string, string];
+    const own = run.headRepository === `${this.owner}/${this.repo}`;
     return {
       id: run.id, name: "experiment", path: run.path, head_branch: run.headBranch, head_sha: run.headSha, status: run.status,
-      conclusion: run.conclusion, event: "pull_request", html_url: `https://github.com/${this.owner}/${this.repo}/actions/runs/${run.id}`,
+      conclusion: run.conclusion, event: run.event, html_url: `https://github.com/${this.owner}/${this.repo}/actions/runs/${run.id}`,
+      repository: this.#repository(),
+      head_repository: own ? this.#repository() : { id: 9000 + run.id, name, full_name: run.headRepository, private: false, owner: { login: owner, id: 3, type: "User" } },
     };
   }
 

@@ -21,6 +21,8 @@ const experiments = (h: AppHarness) => h.pulls().filter((p) => !p.labels.include
 describe("a night", () => {
   it("runs 30 experiments at concurrency 3, merges one at a time, and stays within 25 requests per experiment", async () => {
     h = new AppHarness(files, () => new MutationAgent(2), { root: FIXTURE_ROOT });
+    // Branch protection requires the app's check: every merge needs a success on the head it merges.
+    h.fake.requiredChecks.push("autoresearch/val_bpb");
     await h.research.tick();
     expect(waiting(h)).toHaveLength(3);
     await runUntilIdle(h);
@@ -30,6 +32,7 @@ describe("a night", () => {
     expect(pulls.every((p) => p.state === "closed")).toBe(true);
     const merged = pulls.filter((p) => p.pull!.merged);
     expect(merged.length).toBeGreaterThan(0);
+    for (const p of merged) expect(h.fake.checkRuns.filter((c) => c.headSha === p.pull!.headSha).at(-1)!.conclusion).toBe("success");
     for (const p of pulls) {
       const outcome = p.labels.filter((l) => /^autoresearch:(improved|regressed|crashed|inconclusive|discarded)$/.test(l));
       expect(outcome).toEqual([p.pull!.merged ? "autoresearch:improved" : expect.stringMatching(/regressed|crashed|inconclusive|discarded/)]);

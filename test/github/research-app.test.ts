@@ -1,27 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Agent, AgentTask } from "../../src/research/agent.ts";
+import type { Agent } from "../../src/research/agent.ts";
 import { formatReply } from "../../src/research/format-reply.ts";
-import type { Proposal } from "../../src/research/proposal.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { startScriptedLlm } from "../research/scripted-llm-server.ts";
-import { AppHarness, example, type RunOutcome } from "./app-harness.ts";
+import { AppHarness, example } from "./app-harness.ts";
+import { finishWaiting, MATRIX, measuredApp, startApp } from "./list-agent.ts";
 import { waiting } from "./scripted-runner.ts";
-
-/** An agent that proposes one edit of a `const` line per call, from a list. */
-class ListAgent implements Agent {
-  readonly name = "list";
-  readonly tasks: AgentTask[] = [];
-  constructor(readonly edits: Array<[string, string]>) {}
-  async propose(task: AgentTask) {
-    this.tasks.push(task);
-    const [search, replace] = this.edits[this.tasks.length - 1] ?? [`const SCALAR_LR = 0.5;`, `const SCALAR_LR = 0.${this.tasks.length};`];
-    const proposal: Proposal = { title: `Try ${replace}`, hypothesis: `Because ${replace}.`, edits: [{ file: "train.ts", search, replace }] };
-    return { proposal, text: formatReply(proposal), tokens: 10 };
-  }
-}
-
-const MATRIX: [string, string] = ["const MATRIX_LR = 0.04;", "const MATRIX_LR = 0.05;"];
-const DEPTH: [string, string] = ["const DEPTH = 8;", "const DEPTH = 9;"];
 
 let h: AppHarness | undefined;
 let llm: Awaited<ReturnType<typeof startScriptedLlm>> | undefined;
@@ -33,22 +17,14 @@ afterEach(async () => {
   h = llm = undefined;
 });
 
-function start(config: string, agent: Agent = new ListAgent([MATRIX, DEPTH])): AppHarness {
-  h = new AppHarness({ ...researchFiles(), ".github/autoresearch.yml": config }, () => agent, { root: FIXTURE_ROOT });
+function start(config: string, agent?: Agent): AppHarness {
+  h = startApp(config, agent);
   return h;
 }
 
-/** Starts the app and measures two baselines of the head (val_bpb 1.0 and 1.002). */
 async function measured(config: string, agent?: Agent): Promise<AppHarness> {
-  const h = start(config, agent);
-  await h.research.tick();
-  await finishWaiting(h, { val_bpb: 1.0 }, { val_bpb: 1.002 });
+  h = await measuredApp(config, agent);
   return h;
-}
-
-/** Finishes the waiting runs with the values given in order (baselines included). */
-async function finishWaiting(h: AppHarness, ...outcomes: RunOutcome[]): Promise<void> {
-  for (const outcome of outcomes) await h.finish(waiting(h)[0]!.number, outcome);
 }
 
 /** The commits of a pull request's branch that are not on main, newest first. */
@@ -120,8 +96,9 @@ describe("ResearchApp", () => {
     const rebased = h.fake.issues.get(depth!.number)!;
     expect(rebased.state).toBe("open");
     expect(rebased.pull!.headSha).not.toBe(staleHead);
-    expect(h.fake.commits.get(rebased.pull!.headSha)!.parents).toEqual([staleHead, afterFirstMerge]);
-    expect(h.fake.checkRuns.find((c) => c.headSha === staleHead)!.summary).toContain("updated onto its new head and measuring again");
+    // Its own change alone, replayed in one commit on the new head.
+    expect(h.fake.commits.get(rebased.pull!.headSha)!.parents).toEqual([afterFirstMerge]);
+    expect(h.fake.checkRuns.find((c) => c.headSha === staleHead)!.summary).toContain("its change, replayed on the new head, is measured again");
 
     // The re-measure of the new head (a baseline) and the rebased experiment report.
     const remeasure = h.openPulls().find((p) => p.labels.includes("autoresearch:baseline"))!;
@@ -198,11 +175,11 @@ describe("ResearchApp", () => {
 
     const before = h.fake.requests.length;
     const ignored = await h.comment(pull!.number, "@autoresearch discard", "mallory");
-    // The app's own name is read once; then a permission lookup, and nothing more.
-    expect(h.fake.requests.slice(before).map((r) => r.operationId)).toEqual(["apps/get-authenticated", "repos/get-collaborator-permission-level"]);
+    // The app's own name was read at its first step; a permission lookup, and nothing more.
+    expect(h.fake.requests.slice(before).map((r) => r.operationId)).toEqual(["repos/get-collaborator-permission-level"]);
     await h.comment(pull!.number, "@autoresearch please have a look", "alice");
     await h.comment(pull!.number, "> @autoresearch discard\nquoting is not asking", "alice");
-    expect(h.fake.requests.length).toBe(before + 2);
+    expect(h.fake.requests.length).toBe(before + 1);
     expect(h.fake.issues.get(pull!.number)!.state).toBe("open");
     expect(h.fake.reactions.some((r) => r.commentId === ignored)).toBe(false);
 

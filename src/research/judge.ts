@@ -10,6 +10,8 @@ export interface JudgeRule {
   futility: number;
   /** Fresh runs of a change that passed the test; they give the reported delta and become the new head's value. */
   confirmRuns: number;
+  /** The fresh runs must put the change this many standard errors ahead of the parent for it to merge. */
+  confirmMargin: number;
 }
 
 /** What the judge concluded about one experiment. */
@@ -42,6 +44,8 @@ export interface Decision {
   bound: number | null;
   /** The test delta the bound stands for: bound x standard error (negative). */
   threshold: number | null;
+  /** The fresh delta over its standard error, once the confirmation runs are in. */
+  freshT: number | null;
   /** The chance of a false merge spent at this look. */
   alpha: number | null;
   /** Run-to-run noise (standard deviation of one run's val_bpb) and its degrees of freedom. */
@@ -50,6 +54,7 @@ export interface Decision {
   maxRuns: number;
   futility: number;
   confirmRuns: number;
+  confirmMargin: number;
   /** Why a crash was a crash: the runner's status and reason or log excerpt. */
   crash: string | null;
 }
@@ -88,7 +93,8 @@ export function alphaAtLook(alpha: number, look: number, looks: number): number 
  *
  * Confirmation: a change that passed runs `confirmRuns` more times. Those runs were not
  * selected by the test, so their mean gives the reported delta and the new head's value; the
- * change merges when that fresh delta is a gain too, and closes as inconclusive when it is not.
+ * change merges when that fresh delta is at least `confirmMargin` standard errors of a gain
+ * (its own t <= -confirmMargin), and closes as inconclusive when it is not.
  * A crash is a crash, whatever the numbers.
  */
 export function judge(input: JudgeInput): Decision {
@@ -97,9 +103,10 @@ export function judge(input: JudgeInput): Decision {
   const parentMean = parent.length > 0 ? mean(parent) : null;
   const base = {
     tree: null, parent: parentMean, parentRuns: parent.length, sigma, freedom, maxRuns: rule.maxRuns, futility: rule.futility, confirmRuns: rule.confirmRuns,
+    confirmMargin: rule.confirmMargin,
     testRuns: candidate.length, crash: null,
   };
-  const none = { testDelta: null, t: null, bound: null, threshold: null, alpha: null };
+  const none = { testDelta: null, t: null, bound: null, threshold: null, alpha: null, freshT: null };
   if (input.crash !== undefined) {
     return { ...base, ...none, outcome: "crashed", rerun: false, next: null, candidate: null, delta: null, runs: 0, fresh: false, crash: input.crash };
   }
@@ -114,13 +121,15 @@ export function judge(input: JudgeInput): Decision {
   const t = testDelta / error;
   const alpha = alphaAtLook(rule.alpha, Math.min(look, rule.maxRuns), rule.maxRuns);
   const bound = studentTQuantile(alpha, freedom);
-  const test = { testDelta, t, bound, threshold: bound * error, alpha };
+  const test = { testDelta, t, bound, threshold: bound * error, alpha, freshT: null };
   const reported = { candidate: mean(candidate), delta: testDelta, runs: look, fresh: false };
 
   if (confirmation !== undefined) {
     if (confirmation.length < rule.confirmRuns) return { ...base, ...test, ...reported, outcome: "improved", rerun: true, next: "confirm" };
-    const fresh = { candidate: mean(confirmation), delta: mean(confirmation) - parentMean, runs: confirmation.length, fresh: true };
-    const outcome = fresh.delta < 0 ? "improved" : "inconclusive";
+    const delta = mean(confirmation) - parentMean;
+    const freshT = delta / (sigma * Math.sqrt(1 / confirmation.length + 1 / parent.length));
+    const fresh = { candidate: mean(confirmation), delta, runs: confirmation.length, fresh: true, freshT };
+    const outcome = freshT <= -rule.confirmMargin ? "improved" : "inconclusive";
     return { ...base, ...test, ...fresh, outcome, rerun: false, next: null };
   }
   if (t <= bound) {

@@ -12,7 +12,7 @@ export function decisionHeadline(decision: Decision): string {
   if (outcome === "improved" && decision.fresh) return `improved val_bpb by ${Math.abs(delta!).toFixed(6)} (measured fresh on ${runs(decision.runs)})`;
   if (outcome === "improved" && decision.rerun) return `passed the test after ${runs(testRuns)}, confirming with fresh runs`;
   if (outcome === "improved") return `improved val_bpb by ${Math.abs(delta!).toFixed(6)} (on the ${runs(testRuns)} that passed the test)`;
-  if (decision.fresh) return `passed the test, but ${runs(decision.runs)} measured fresh showed no gain (delta ${signed(delta!)})`;
+  if (decision.fresh) return `passed the test, but ${runs(decision.runs)} measured fresh did not confirm it (delta ${signed(delta!)})`;
   if (outcome === "regressed") return `no gain (delta ${signed(delta!)})`;
   return decision.rerun ? `promising after ${runs(testRuns)}, re-running with another seed` : `inconclusive after ${runs(testRuns)}`;
 }
@@ -56,7 +56,8 @@ export function renderDecision(decision: Decision, latest?: Measurement): string
       `Student's t quantile of α = ${decision.alpha!.toPrecision(3)} (the looks together spend at most the configured α), a test delta of ` +
       `${signed(decision.threshold!)}. Before the last look, t above −${decision.futility} closes the change (no more runs). A change that passes runs ` +
       `${decision.confirmRuns} more time${decision.confirmRuns === 1 ? "" : "s"}; those fresh runs, not the ones that won, give the reported delta and the new head's value, ` +
-      "and it merges only if they show a gain too.",
+      `and it merges only if they put it at least ${decision.confirmMargin} standard error${decision.confirmMargin === 1 ? "" : "s"} ahead of the parent` +
+      (decision.freshT === null ? "." : ` (here t = ${signed(decision.freshT, 3)}).`),
   );
   return lines.join("\n");
 }

@@ -50,26 +50,11 @@ export interface StepReport {
   failedTokens: number;
 }
 
-/** What a research step needs besides the forge. */
-export interface StepOptions {
-  agent: Agent;
-  settings: PlanSettings;
-  gate: Gate;
-  /** Project root to type-check proposals against; omit to skip the type-check. */
-  root?: string;
-}
-
 /**
- * One pass of the research loop: load the state, plan, and carry out the plan with merges
- * first (one at a time), then rebases, re-runs and closes, then new baselines and
- * proposals on the (possibly new) head.
+ * Carries out a plan's actions except the proposals, in order (the plan puts the merge
+ * first); returns the research head they leave, on which new runs start.
  */
-export async function researchStep(forge: Forge, options: StepOptions): Promise<StepReport> {
-  const state = await forge.load();
-  const actions = plan(state, options.settings, options.gate);
-  const report: StepReport = { actions, failures: [], failedTokens: 0 };
-  let head = state.head;
-
+export async function carryOut(forge: Forge, head: Commit, actions: readonly Action[]): Promise<Commit> {
   for (const action of actions) {
     if (action.type === "merge") head = await forge.merge(action.experiment, action.decision);
     else if (action.type === "rebase") await forge.rebase(action.experiment, action.decision, head);
@@ -89,6 +74,28 @@ export async function researchStep(forge: Forge, options: StepOptions): Promise<
       });
     }
   }
+  return head;
+}
+
+/** What a research step needs besides the forge. */
+export interface StepOptions {
+  agent: Agent;
+  settings: PlanSettings;
+  gate: Gate;
+  /** Project root to type-check proposals against; omit to skip the type-check. */
+  root?: string;
+}
+
+/**
+ * One pass of the research loop: load the state, plan, and carry out the plan with merges
+ * first (one at a time), then rebases, re-runs and closes, then new baselines and
+ * proposals on the (possibly new) head.
+ */
+export async function researchStep(forge: Forge, options: StepOptions): Promise<StepReport> {
+  const state = await forge.load();
+  const actions = plan(state, options.settings, options.gate);
+  const report: StepReport = { actions, failures: [], failedTokens: 0 };
+  const head = await carryOut(forge, state.head, actions);
 
   const proposals = actions.filter((a) => a.type === "propose").length;
   if (proposals === 0) return report;

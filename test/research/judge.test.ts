@@ -4,7 +4,7 @@ import { alphaAtLook, judge, pooledSigma, type JudgeRule } from "../../src/resea
 // Hand-computed: alpha 0.07 over 3 looks spends 0.04, 0.02, 0.01. Student's t quantiles have closed
 // forms at 1 df, tan(pi (p - 1/2)), and at 2 df, (2p - 1) / sqrt(2p (1 - p)):
 // 1 df, p 0.04: -7.915815; 2 df, p 0.04: -3.319764, p 0.02: -4.848732, p 0.01: -6.964557.
-const rule: JudgeRule = { maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2 };
+const rule: JudgeRule = { maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2, confirmMargin: 0.5 };
 // Four fresh parent runs, mean 1.0; sigma 0.001, so one test run has standard error 0.001 * sqrt(1 + 1/4) = 0.00111803.
 const parent = [0.999, 1.001, 0.9995, 1.0005];
 const at = (candidate: number[], freedom: number, extra: object = {}) => judge({ candidate, parent, sigma: 0.001, freedom, rule, ...extra });
@@ -53,8 +53,12 @@ describe("judge", () => {
     expect(confirmed.candidate).toBeCloseTo(0.996, 12);
     expect(confirmed.delta).toBeCloseTo(-0.004, 12);
     expect(confirmed.testDelta).toBeCloseTo(-0.008, 12);
+    // Fresh standard error: 0.001 * sqrt(1/2 + 1/4) = 0.000866025; delta -0.004 is t = -4.618802, past -0.5.
+    expect(confirmed.freshT).toBeCloseTo(-4.618802, 5);
     const refuted = at([0.992], 2, { confirmation: [1.0, 1.002] });
     expect(refuted).toMatchObject({ outcome: "inconclusive", rerun: false, fresh: true, delta: expect.closeTo(0.001, 12) });
+    // A fresh gain short of half a standard error: delta -0.0002, t = -0.230940.
+    expect(at([0.992], 2, { confirmation: [0.9997, 0.9999] })).toMatchObject({ outcome: "inconclusive", freshT: expect.closeTo(-0.23094, 5) });
     // With no confirmation runs configured, a pass merges on the test runs and says so.
     expect(judge({ candidate: [0.992], parent, sigma: 0.001, freedom: 2, rule: { ...rule, confirmRuns: 0 } })).toMatchObject({
       outcome: "improved", rerun: false, fresh: false,

@@ -7,7 +7,7 @@ const head = { sha: "p0", tree: "t0" };
 
 describe("Ledger", () => {
   // Passed on its first run, then confirmed by two fresh ones.
-  const rule = { maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2 };
+  const rule = { maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2, confirmMargin: 0.5 };
   const decision = { ...judge({ candidate: [0.99], confirmation: [0.992, 0.994], parent: [1, 1.002], sigma: 0.001, freedom: 2, rule }), tree: "t5" };
   const experiments = [
     ...baseline(1, head, [1.0, 1.002]),

@@ -36,8 +36,13 @@ export class MemoryForge implements Forge {
     return found;
   }
 
+  /** A copy, as a real forge reads its state afresh (written out field by field: structuredClone was most of bench:judge's time). */
   async load(): Promise<ResearchState> {
-    return structuredClone({ head: this.head, experiments: this.experiments, epoch: this.epoch });
+    const copy = (e: Experiment): Experiment => ({
+      ...e, parent: { ...e.parent }, head: { ...e.head }, measurements: e.measurements.map((m) => ({ ...m })),
+      decision: e.decision && { ...e.decision }, commands: [...e.commands],
+    });
+    return { head: { ...this.head }, experiments: this.experiments.map(copy), epoch: this.epoch };
   }
 
   async readFiles(commit: Commit): Promise<ResearchFiles> {

@@ -3,7 +3,7 @@ import { judge } from "../../src/research/judge.ts";
 import { plan, type Action, type PlanSettings, type ResearchState } from "../../src/research/plan.ts";
 import { baseline, experiment, measurement } from "./make-experiment.ts";
 
-const settings: PlanSettings = { concurrency: 3, baselineRuns: 3, maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2, minSigma: 0 };
+const settings: PlanSettings = { concurrency: 3, baselineRuns: 3, maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2, confirmMargin: 0.5, minSigma: 0 };
 const open = { open: true, experimentsLeft: 100 };
 const head = { sha: "p0", tree: "t0" };
 // Three baseline runs of the head: mean 1.0, sigma 0.001.

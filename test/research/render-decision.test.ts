@@ -3,7 +3,7 @@ import { judge, type JudgeRule } from "../../src/research/judge.ts";
 import { decisionHeadline, decisionRule, renderDecision } from "../../src/research/render-decision.ts";
 import { measurement } from "./make-experiment.ts";
 
-const rule: JudgeRule = { maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2 };
+const rule: JudgeRule = { maxRuns: 3, alpha: 0.07, futility: 1, confirmRuns: 2, confirmMargin: 0.5 };
 const parent = [0.999, 1.001, 0.9995, 1.0005];
 const at = (candidate: number[], confirmation?: number[]) => judge({ candidate, confirmation, parent, sigma: 0.001, freedom: 2, rule });
 
@@ -23,7 +23,8 @@ describe("renderDecision", () => {
           "so the test delta has standard error σ·√(1/1 + 1/4) = 0.001118 and t = −7.155. At look 1 of 3 the change passes when t ≤ −3.320, " +
           "Student's t quantile of α = 0.0400 (the looks together spend at most the configured α), a test delta of −0.003712. " +
           "Before the last look, t above −1 closes the change (no more runs). A change that passes runs 2 more times; those fresh runs, " +
-          "not the ones that won, give the reported delta and the new head's value, and it merges only if they show a gain too.",
+          "not the ones that won, give the reported delta and the new head's value, and it merges only if they put it at least " +
+          "0.5 standard errors ahead of the parent (here t = −4.619).",
       ].join("\n"),
     );
   });
@@ -47,7 +48,7 @@ describe("renderDecision", () => {
     expect(decisionHeadline(at([0.9995]))).toBe("inconclusive after 1 run");
     expect(decisionHeadline(at([0.998]))).toBe("promising after 1 run, re-running with another seed");
     expect(decisionHeadline(at([0.992]))).toBe("passed the test after 1 run, confirming with fresh runs");
-    expect(decisionHeadline(at([0.992], [1.0, 1.002]))).toBe("passed the test, but 2 runs measured fresh showed no gain (delta +0.001000)");
+    expect(decisionHeadline(at([0.992], [1.0, 1.002]))).toBe("passed the test, but 2 runs measured fresh did not confirm it (delta +0.001000)");
     expect(decisionHeadline(judge({ candidate: [0.992], parent, sigma: 0.001, freedom: 2, rule: { ...rule, confirmRuns: 0 } }))).toBe(
       "improved val_bpb by 0.008000 (on the 1 run that passed the test)",
     );

@@ -11,7 +11,7 @@ describe("parseResearchConfig", () => {
     const { config, errors } = parseResearchConfig({
       branch: "research",
       concurrency: 3,
-      noise: { "baseline-runs": 3, "max-runs": 2, alpha: 0.05, futility: 0.5, "confirm-runs": 1, "min-sigma": 0.001 },
+      noise: { "baseline-runs": 3, "max-runs": 2, alpha: 0.05, futility: 0.5, "confirm-runs": 1, "confirm-margin": 0, "min-sigma": 0.001 },
       agent: { provider: "offline", "base-url": "http://localhost:11434/v1", model: "qwen2.5-coder", temperature: 0.2, seed: 5, timeout: 60, retries: 1 },
       budget: { "experiments-per-night": 50, "tokens-per-night": 100000 },
       hours: { start: 22, end: 6, timezone: "Europe/Paris" },
@@ -22,7 +22,7 @@ describe("parseResearchConfig", () => {
     expect(config).toEqual({
       branch: "research",
       concurrency: 3,
-      noise: { baselineRuns: 3, maxRuns: 2, alpha: 0.05, futility: 0.5, confirmRuns: 1, minSigma: 0.001 },
+      noise: { baselineRuns: 3, maxRuns: 2, alpha: 0.05, futility: 0.5, confirmRuns: 1, confirmMargin: 0, minSigma: 0.001 },
       agent: { provider: "offline", baseUrl: "http://localhost:11434/v1", model: "qwen2.5-coder", temperature: 0.2, seed: 5, timeout: 60, retries: 1 },
       budget: { experimentsPerNight: 50, tokensPerNight: 100000 },
       hours: { start: 22, end: 6, timezone: "Europe/Paris" },

@@ -80,6 +80,8 @@ export interface BudgetClockReport {
   cpuShare: number | null;
   /** Why the clock stopped the run, or null. */
   stopped: string | null;
+  /** Clock seconds from the process's start to the clock's start, and what started it; null if it never started. */
+  setup: { seconds: number; until: "first step" | "setup allowance" } | null;
 }
 
 interface Sample {
@@ -106,6 +108,7 @@ export class BudgetClock implements TrainMonitor {
   #longestStep = 0;
   #stopRun: (reason: string) => void = () => {};
   #stopped: string | null = null;
+  #setup: BudgetClockReport["setup"] = null;
   #timer: NodeJS.Timeout | undefined;
   #lineStart = "";
 
@@ -155,7 +158,7 @@ export class BudgetClock implements TrainMonitor {
   tick(): void {
     if (this.#stopped !== null || this.#spawn === null) return;
     const now = (this.#latest = this.#sample());
-    if (this.#start === null && this.#seconds(this.#spawn, now) >= this.#allowances.setup) this.#start = now;
+    if (this.#start === null && this.#seconds(this.#spawn, now) >= this.#allowances.setup) this.#begin(now, "setup allowance");
     const used = this.#start === null ? 0 : this.#seconds(this.#start, now);
     try {
       this.#publish(used);
@@ -181,14 +184,20 @@ export class BudgetClock implements TrainMonitor {
       trainingSeconds: this.#lastStep?.seconds ?? (start && end ? this.#seconds(start, end) : 0),
       cpuShare: this.#options.kind === "cpu" && start && this.#lastStep && wall > 0 ? (end!.cpu - start.cpu) / (wall * this.#options.threads) : null,
       stopped: this.#stopped,
+      setup: this.#setup,
     };
+  }
+
+  /** Starts the clock at `now`, and returns it. */
+  #begin(now: Sample, until: "first step" | "setup allowance"): Sample {
+    this.#setup = { seconds: this.#seconds(this.#spawn!, now), until };
+    return (this.#start = now);
   }
 
   #step(): void {
     if (this.#spawn === null || this.#stopped !== null) return;
     const now = (this.#latest = this.#sample());
-    this.#start ??= now;
-    const seconds = this.#seconds(this.#start, now);
+    const seconds = this.#seconds(this.#start ?? this.#begin(now, "first step"), now);
     if (this.#lastStep) this.#longestStep = Math.max(this.#longestStep, seconds - this.#lastStep.seconds);
     this.#lastStep = { sample: now, seconds };
   }
@@ -240,6 +249,13 @@ export async function makeRunBudget(profile: Profile, runDir: string, env: NodeJ
     mount: { source: dir, target: dir },
     describe: `budget: TIME_BUDGET ${profile.TIME_BUDGET} s of ${what}, from the first step (or ${setup.toFixed(1)} s after the start); stopped past ${(profile.TIME_BUDGET + tolerance).toFixed(1)} s plus two steps of at most ${step.toFixed(2)} s`,
   };
+}
+
+/** The log line on what the clock measured. */
+export function describeClockReport(report: BudgetClockReport): string {
+  const setup = report.setup ? `setup ${report.setup.seconds.toFixed(1)} s until the ${report.setup.until}` : "the clock never started";
+  const share = report.cpuShare === null ? "" : `, CPU share ${report.cpuShare.toFixed(2)}`;
+  return `budget clock (${report.clock}): ${setup}, training ${report.trainingSeconds.toFixed(1)} s${share}`;
 }
 
 /** The figures result.json takes from the clock. */

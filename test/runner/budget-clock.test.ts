@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readBudgetReading } from "../../src/data/budget-reading.ts";
-import { BudgetClock, budgetAllowances, budgetClockEnv, wallTimeoutSeconds, type BudgetClockOptions } from "../../src/runner/budget-clock.ts";
+import { BudgetClock, budgetAllowances, budgetClockEnv, describeClockReport, wallTimeoutSeconds, type BudgetClockOptions } from "../../src/runner/budget-clock.ts";
 
 /** A clock on fake time: `wall` and `cpu` are set by the test, and nothing ticks by itself. */
 function fakeClock(options: Partial<BudgetClockOptions> = {}) {
@@ -63,6 +63,7 @@ describe("BudgetClock", () => {
     run(3);
     clock.tick();
     expect(read()).toBeCloseTo(3, 9);
+    expect(clock.report().setup).toEqual({ seconds: expect.closeTo(setup + 0.1, 9), until: "setup allowance" });
   });
 
   it("stops a run that reads more than TIME_BUDGET + two of its steps + the tolerance, and not before", () => {
@@ -108,7 +109,8 @@ describe("BudgetClock", () => {
     const report = clock.report();
     expect(report.trainingSeconds).toBeCloseTo(8 + 6, 9);
     expect(report.cpuShare).toBeCloseTo(0.7, 9);
-    expect(report).toMatchObject({ clock: "cpu", stopped: null });
+    expect(report).toMatchObject({ clock: "cpu", stopped: null, setup: { seconds: 2, until: "first step" } });
+    expect(describeClockReport(report)).toBe("budget clock (cpu): setup 2.0 s until the first step, training 14.0 s, CPU share 0.70");
   });
 
   it("finds step lines split across chunks, after carriage returns, and on stderr's chunks alike", () => {

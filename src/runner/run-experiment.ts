@@ -107,7 +107,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const { signal } = options;
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
-  const bwrap = options.noSandbox ? null : await findSandbox(options.env ?? process.env);
+  // Checked while the guards run; awaited before training, so a run is never trained unsandboxed by accident.
+  const sandbox = options.noSandbox ? null : findSandbox(options.env ?? process.env);
+  sandbox?.catch(() => {});
   const warnings = options.noSandbox ? [NO_SANDBOX_WARNING] : [];
   const profile = PROFILES[options.profile];
   if (!profile) throw new Error(`Expected the profile to be one of ${Object.keys(PROFILES).map((n) => `\`${n}\``).join(", ")}, got \`${options.profile}\``);
@@ -152,7 +154,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   }
   if (violations.length) return reject(formatImportViolations(violations));
 
-  // 2. Train, in a run directory that holds no validation data.
+  // 2. Train, in a sandbox, in a run directory that holds no validation data.
+  const bwrap = await sandbox;
   const env = passedEnv(options.env ?? process.env);
   const dataEnv = {
     AUTORESEARCH_PROFILE: profile.name,

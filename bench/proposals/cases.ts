@@ -43,4 +43,5 @@ export const CASES: readonly ProposalCase[] = [
   { name: "27-edits-prepare", style: "an edit to prepare.ts", valid: false },
   { name: "28-mish", style: "a new activation the engine lacks under any name (F.mish)", valid: false },
   { name: "29-json", style: "a JSON object in a json fence instead of the text format", valid: true },
+  { name: "30-numbered-lines", style: "SEARCH lines copied with the line numbers of a refusal's excerpt", valid: true },
 ];

@@ -19,16 +19,18 @@ const same = (line: string) => line;
  * Applies search/replace edits in order. Each search text must occur exactly once; when it
  * occurs nowhere verbatim, a match that ignores trailing whitespace on each line is accepted,
  * then one that also ignores indentation (models re-indent code, or use tabs), in which case
- * the replacement is re-indented the way the search text was. An empty search text replaces
- * the whole file. An edit that repeats an earlier one exactly is skipped.
+ * the replacement is re-indented the way the search text was. Line numbers copied from a
+ * refusal's numbered excerpt (`  91 | code`) are dropped. An empty search text replaces the
+ * whole file. An edit that repeats an earlier one exactly is skipped.
  *
  * @param files - current contents by path; an edit to a path not in it is an error.
  * @returns the new contents of every path the edits touched.
  * @throws EditError listing every edit that failed, with the closest lines of the file.
  */
-export function applyEdits(files: Readonly<Record<string, string>>, edits: readonly Edit[]): Record<string, string> {
+export function applyEdits(files: Readonly<Record<string, string>>, numbered: readonly Edit[]): Record<string, string> {
   const changed: Record<string, string> = {};
   const errors: string[] = [];
+  const edits = numbered.map(withoutLineNumbers);
   edits.forEach((edit, index) => {
     const label = `Edit ${index + 1} (${edit.file})`;
     const current = changed[edit.file] ?? files[edit.file];
@@ -59,6 +61,17 @@ export function applyEdits(files: Readonly<Record<string, string>>, edits: reado
 }
 
 const lineOf = (text: string, offset: number) => text.slice(0, offset).split("\n").length;
+
+// `  91 | code`, as refusals quote the file.
+const NUMBERED = /^\s*\d+ \| ?/;
+
+/** The edit without the line numbers of a numbered excerpt, when every line of its SEARCH text has one. */
+function withoutLineNumbers(edit: Edit): Edit {
+  const numbered = (text: string) => text.split("\n").every((l) => l.trim() === "" || NUMBERED.test(l));
+  if (edit.search.trim() === "" || !numbered(edit.search)) return edit;
+  const strip = (text: string) => text.split("\n").map((l) => l.replace(NUMBERED, "")).join("\n");
+  return { ...edit, search: strip(edit.search), replace: numbered(edit.replace) ? strip(edit.replace) : edit.replace };
+}
 const indentOf = (line: string) => /^[ \t]*/.exec(line)![0];
 
 /** Every match of `search` in `text`: verbatim, else ignoring trailing whitespace, else indentation too. */

@@ -45,6 +45,12 @@ describe("applyEdits", () => {
     }
   });
 
+  it("drops line numbers copied from a refusal's numbered excerpt", () => {
+    const search = "    2 | const LR = 0.04;\n    3 | foo();";
+    expect(applyEdits({ "train.ts": train }, [{ file: "train.ts", search, replace: "    2 | const LR = 0.05;\n    3 | foo();" }])["train.ts"]).toBe(train.replace("0.04", "0.05"));
+    expect(applyEdits({ "train.ts": train }, [{ file: "train.ts", search, replace: "const LR = 0.05;\nfoo();" }])["train.ts"]).toBe(train.replace("0.04", "0.05"));
+  });
+
   it("replaces the whole file for an empty search text, and skips an edit repeated word for word", () => {
     const edit = { file: "train.ts", search: "const LR = 0.04;", replace: "const LR = 0.05;" };
     expect(applyEdits({ "train.ts": train }, [edit, edit])["train.ts"]).toBe(train.replace("0.04", "0.05"));

@@ -7,10 +7,13 @@
  * The same walk tells where the batch axis sits in every tensor, so the graph can be replayed
  * at a batch size of the evaluator's choosing (see graphAtBatchSize).
  */
-import type { TracedGraph, TracedNode } from "../data/trace-export.ts";
+import type { DType } from "../engine/index.ts";
+import type { TracedGraph, TracedNode, TracedValue } from "../data/trace-export.ts";
 import { GraphRejectedError } from "./check-graph.ts";
 import { CAUSALITY_RULES, type Operand, type Unreadable } from "./causality-rules.ts";
-import { axesOf, freeLayout, layoutShape, NotProvable, settleAxes, type BatchFactor, type Layout, type TimeFactor } from "./time-axes.ts";
+import {
+  axesOf, freeLayout, layoutShape, NotProvable, resizedFactor, settleAxes, type BatchFactor, type Layout, type TimeFactor,
+} from "./time-axes.ts";
 
 const PREFIX = "Cannot prove the graph causal:";
 
@@ -20,6 +23,39 @@ function reject(message: string): never {
 
 const where = (node: TracedNode, i: number) => `node ${i} (${node.op})`;
 const isUnreadable = (v: Layout | Unreadable): v is Unreadable => "unreadable" in v;
+
+/** A value as the walk knows it. */
+interface Value {
+  shape: number[];
+  dtype: DType;
+  layout: Layout | Unreadable;
+}
+
+/** Node i's step: its rule applied to `inputs`, each output's layout held to the shape the node lists. */
+function step(node: TracedNode, i: number, isLast: boolean, inputs: readonly Value[]): (Layout | Unreadable)[] {
+  const rule = Object.hasOwn(CAUSALITY_RULES, node.op) ? CAUSALITY_RULES[node.op] : undefined;
+  if (!rule) reject(`${where(node, i)} has no rule in the evaluator's causality table; the table covers ${Object.keys(CAUSALITY_RULES).sort().join(", ")}`);
+  const operands = inputs.map((v, k): Operand => {
+    if (isUnreadable(v.layout)) reject(`${where(node, i)} reads value ${node.inputs[k]} (its input ${k}), which ${v.layout.unreadable}`);
+    if (v.shape.includes(0)) reject(`${where(node, i)} reads an empty tensor ${JSON.stringify(v.shape)} (its input ${k})`);
+    return { shape: v.shape, dtype: v.dtype, layout: v.layout, isLabels: node.inputs[k] === 1 && k === 1 && isLast };
+  });
+  let outputs: (Layout | Unreadable)[];
+  try {
+    outputs = rule.outputs(operands, node.attrs, where(node, i)).map((o) => (isUnreadable(o) ? o : settleAxes(o)));
+  } catch (error) {
+    if (error instanceof NotProvable) reject(`${where(node, i)} ${error.message}`);
+    throw error;
+  }
+  if (outputs.length !== node.outputs.length) reject(`${where(node, i)} gives ${outputs.length} outputs, but the trace lists ${node.outputs.length}`);
+  node.outputs.forEach((out, k) => {
+    const layout = outputs[k];
+    if (!isUnreadable(layout) && JSON.stringify(layoutShape(layout)) !== JSON.stringify(out.shape)) {
+      reject(`${where(node, i)} gives output ${k} of shape ${JSON.stringify(layoutShape(layout))}, but the trace says ${JSON.stringify(out.shape)}`);
+    }
+  });
+  return outputs;
+}
 
 /**
  * The layout of every value of `graph` (see time-axes.ts), by id; an output no op may read
@@ -31,37 +67,15 @@ export function traceLayouts(graph: TracedGraph): Map<number, Layout | Unreadabl
   const [B, T] = graph.inputs.idx.shape;
   const batch: BatchFactor = { kind: "batch", size: B };
   const position = (ahead: number, aheadFrom: string | null): TimeFactor => ({ kind: "time", size: T, ahead, aheadFrom });
-  const values = new Map<number, { shape: number[]; dtype: TracedGraph["inputs"]["idx"]["dtype"]; layout: Layout | Unreadable }>([
+  const values = new Map<number, Value>([
     [0, { ...graph.inputs.idx, layout: [[batch], [position(0, null)]] }],
     // targets[t] is the token at t + 1: read anywhere but as the final loss's labels, it is look-ahead.
     [1, { ...graph.inputs.targets, layout: [[batch], [position(1, "the targets input")]] }],
   ]);
   for (const c of graph.constants) values.set(c.id, { ...c, layout: freeLayout(c.shape) });
-
   graph.nodes.forEach((node, i) => {
-    const rule = Object.hasOwn(CAUSALITY_RULES, node.op) ? CAUSALITY_RULES[node.op] : undefined;
-    if (!rule) reject(`${where(node, i)} has no rule in the evaluator's causality table; the table covers ${Object.keys(CAUSALITY_RULES).sort().join(", ")}`);
-    const operands = node.inputs.map((id, k): Operand => {
-      const v = values.get(id)!;
-      if (isUnreadable(v.layout)) reject(`${where(node, i)} reads value ${id} (its input ${k}), which ${v.layout.unreadable}`);
-      if (v.shape.includes(0)) reject(`${where(node, i)} reads an empty tensor ${JSON.stringify(v.shape)} (its input ${k})`);
-      return { shape: v.shape, dtype: v.dtype, layout: v.layout, isLabels: id === 1 && k === 1 && i === graph.nodes.length - 1 };
-    });
-    let outputs: (Layout | Unreadable)[];
-    try {
-      outputs = rule.outputs(operands, node.attrs, where(node, i)).map((o) => (isUnreadable(o) ? o : settleAxes(o)));
-    } catch (error) {
-      if (error instanceof NotProvable) reject(`${where(node, i)} ${error.message}`);
-      throw error;
-    }
-    if (outputs.length !== node.outputs.length) reject(`${where(node, i)} gives ${outputs.length} outputs, but the trace lists ${node.outputs.length}`);
-    node.outputs.forEach((out, k) => {
-      const layout = outputs[k];
-      if (!isUnreadable(layout) && JSON.stringify(layoutShape(layout)) !== JSON.stringify(out.shape)) {
-        reject(`${where(node, i)} gives output ${k} of shape ${JSON.stringify(layoutShape(layout))}, but the trace says ${JSON.stringify(out.shape)}`);
-      }
-      values.set(out.id, { ...out, layout });
-    });
+    const outputs = step(node, i, i === graph.nodes.length - 1, node.inputs.map((id) => values.get(id)!));
+    node.outputs.forEach((out, k) => values.set(out.id, { ...out, layout: outputs[k] }));
   });
   return new Map([...values].map(([id, v]) => [id, v.layout]));
 }
@@ -87,23 +101,36 @@ export function proveCausality(graph: TracedGraph): void {
 
 /**
  * `graph` as it runs on batches of `batchSize` rows: the inputs' and every output's shapes and
- * the size-bearing attrs (reshape's, expand's shape) recomputed from where the batch axis sits.
+ * the size-bearing attrs (reshape's, expand's shape) recomputed from where the batch axis sits,
+ * then every node's rule applied again at those sizes (with the axes where the trace put them).
  *
- * @throws GraphRejectedError when the batch axis cannot be followed (see traceLayouts).
+ * @throws GraphRejectedError when the batch axis cannot be followed (see traceLayouts), or an
+ * op's inputs would not fit together at `batchSize` (a dim of the batch's size that is not it).
  */
 export function graphAtBatchSize(graph: TracedGraph, batchSize: number): TracedGraph {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Expected the batch size to be an integer >= 1, got \`${batchSize}\``);
   const layouts = traceLayouts(graph);
   const T = graph.inputs.idx.shape[1];
-  const resized = (v: { id: number; shape: number[] }) => {
+  const resized = (v: TracedValue): TracedValue => {
     const layout = layouts.get(v.id)!;
-    return "unreadable" in layout ? v.shape : layoutShape(layout, batchSize);
+    return { ...v, shape: isUnreadable(layout) ? v.shape : layoutShape(layout, batchSize) };
   };
   const nodes = graph.nodes.map((node) => {
-    const outputs = node.outputs.map((o) => ({ ...o, shape: resized(o) }));
+    const outputs = node.outputs.map(resized);
     const resize = CAUSALITY_RULES[node.op].resize;
     return { ...node, attrs: resize ? resize(node.attrs, outputs.map((o) => o.shape)) : node.attrs, outputs };
   });
   const inputs = { idx: { ...graph.inputs.idx, shape: [batchSize, T] }, targets: { ...graph.inputs.targets, shape: [batchSize, T] } };
+
+  const values = new Map<number, TracedValue>([[0, inputs.idx], [1, inputs.targets], ...graph.constants.map((c) => [c.id, c] as const)]);
+  for (const node of nodes) for (const o of node.outputs) values.set(o.id, o);
+  const atSize = (layout: Layout | Unreadable) => (isUnreadable(layout) ? layout : layout.map((d) => d.map((f) => resizedFactor(f, batchSize))));
+  try {
+    nodes.forEach((node, i) => step(node, i, i === nodes.length - 1, node.inputs.map((id) => ({ ...values.get(id)!, layout: atSize(layouts.get(id)!) }))));
+  } catch (error) {
+    if (!(error instanceof GraphRejectedError)) throw error;
+    const reason = error.message.startsWith(PREFIX) ? error.message.slice(PREFIX.length + 1) : error.message;
+    throw new GraphRejectedError(`Expected the graph to run at batch size ${batchSize} as it does at ${graph.inputs.idx.shape[0]}, but ${reason}`);
+  }
   return { ...graph, inputs, nodes };
 }

@@ -27,6 +27,12 @@ export interface TimeFactor {
 export interface FreeFactor {
   kind: "free";
   size: number;
+  /**
+   * On a size-1 dim that no input fed, widened by broadcasting (`zeros([1, 1, C]).expand(B, 1, C)`):
+   * the same values all along, so it may take the size of the axis it lines up with. Which one
+   * it met is noted here, once the proof sees it.
+   */
+  widened?: { asBatch: boolean; asTime: boolean };
 }
 
 export type AxisFactor = BatchFactor | TimeFactor;
@@ -47,9 +53,17 @@ const AXIS_NAMES = { batch: "batch axis (rows)", time: "time axis" } as const;
 export const axisName = (f: AxisFactor) => AXIS_NAMES[f.kind];
 
 
-/** A dim's size, with the batch factor counted at `batchSize` when given. */
+const sizedByBatch = (f: Factor) => f.kind === "batch" || (f.kind === "free" && f.widened?.asBatch === true);
+
+/** `f` at batch size `batchSize`: resized if it is the batch axis or lines up with it (a fresh copy either way). */
+export function resizedFactor(f: Factor, batchSize: number): Factor {
+  if (f.kind === "free" && f.widened) return { ...f, size: f.widened.asBatch ? batchSize : f.size, widened: { ...f.widened } };
+  return { ...f, size: f.kind === "batch" ? batchSize : f.size };
+}
+
+/** A dim's size, with the batch factor (and what lines up with it) counted at `batchSize` when given. */
 export function dimSize(dim: Dim, batchSize?: number): number {
-  return numelOf(dim.map((f) => (f.kind === "batch" && batchSize !== undefined ? batchSize : f.size)));
+  return numelOf(dim.map((f) => (batchSize !== undefined && sizedByBatch(f) ? batchSize : f.size)));
 }
 
 /** A layout's shape, with the batch axis at `batchSize` when given. */
@@ -58,17 +72,18 @@ export function layoutShape(layout: Layout, batchSize?: number): number[] {
 }
 
 export const free = (size: number): Dim => (size === 1 ? [] : [{ kind: "free", size }]);
+const widened = (size: number): Dim => (size === 1 ? [] : [{ kind: "free", size, widened: { asBatch: false, asTime: false } }]);
 export const freeLayout = (shape: readonly number[]): Layout => shape.map(free);
 export const axesOf = (dim: Dim) => dim.filter((f): f is AxisFactor => f.kind !== "free");
 export const hasAxes = (layout: Layout) => layout.some((d) => axesOf(d).length > 0);
 
-/** Drops size-1 free factors and merges neighbouring free ones, so equal dims compare equal. */
+/** Drops size-1 free factors and merges neighbouring plain free ones, so equal dims compare equal. */
 function normalize(factors: readonly Factor[]): Dim {
   const out: Factor[] = [];
   for (const f of factors) {
     if (f.kind === "free" && f.size === 1) continue;
     const last = out.at(-1);
-    if (f.kind === "free" && last?.kind === "free") out[out.length - 1] = { kind: "free", size: last.size * f.size };
+    if (f.kind === "free" && !f.widened && last?.kind === "free" && !last.widened) out[out.length - 1] = { kind: "free", size: last.size * f.size };
     else out.push(f);
   }
   return out;
@@ -107,8 +122,11 @@ export function joinDims(dims: readonly Dim[]): Dim {
         if (other.hi <= lo || other.lo >= hi) continue;
         if (other.f.kind !== "free") {
           if (other.lo !== lo || other.hi !== hi) notProvable(`lines up the ${axisName(f)} of one operand with part of a merged dim of another`);
+        } else if (other.f.widened && other.lo === lo && other.hi === hi) {
+          other.f.widened[f.kind === "batch" ? "asBatch" : "asTime"] = true;
+          if (other.f.widened.asBatch && other.f.widened.asTime) notProvable("lines up one widened constant with both the batch axis and the time axis");
         } else if (f.kind === "batch" && f.size > 1) {
-          notProvable(`lines up the batch axis with a dim of size ${f.size} that does not come from the input (a constant sized by the traced batch: size it 1 and let broadcasting widen it)`);
+          notProvable(`lines up the batch axis with a dim of size ${f.size} that does not come from the input (a constant sized by the traced batch: size it 1 and expand it)`);
         }
       }
       const key = `${lo}:${hi}`;
@@ -139,7 +157,7 @@ function broadcastDim(dim: Dim, size: number): Dim | null {
   return time ? [{ ...time, size }] : null;
 }
 
-/** NumPy broadcasting of several layouts to `shape`, joining what lines up. */
+/** NumPy broadcasting of several layouts to `shape`, joining what lines up; a dim only widened is marked so. */
 export function broadcastJoin(layouts: readonly Layout[], shape: readonly number[]): Layout {
   return shape.map((size, i) => {
     const dims = layouts.flatMap((l) => {
@@ -147,7 +165,7 @@ export function broadcastJoin(layouts: readonly Layout[], shape: readonly number
       const wide = d === undefined ? null : broadcastDim(d, size);
       return wide === null ? [] : [wide];
     });
-    return joinDims(dims.length ? dims : [free(size)]);
+    return joinDims(dims.length ? dims : [widened(size)]);
   });
 }
 

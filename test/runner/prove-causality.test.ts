@@ -84,6 +84,34 @@ describe("proveCausality", () => {
     expect(() => proveCausality(graphOf(shift).graph)).not.toThrow();
   });
 
+  it("accepts a shift padded with an expanded constant, and replays it at other batch sizes", async () => {
+    const zeros = torch.persistent(() => torch.zeros([1, 1, C]));
+    const { graph, weights, forward } = graphOf((x) => x.add(torch.concat([zeros.expand(x.shape[0], 1, C), x.slice(1, 0, T - 1)], 1)));
+    proveCausality(graph);
+    expect(graphAtBatchSize(graph, 5).nodes.find((n) => n.op === "expand")!.attrs).toEqual({ shape: [5, 1, C] });
+    const constants = new Map(graph.constants.map((c) => [c.id, new Float32Array(weights.buffer.slice(c.byteOffset, c.byteOffset + 4 * c.shape.reduce((a, d) => a * d, 1)))]));
+    const x = tokens(3 * T, V, 8), y = tokens(3 * T, V, 9);
+    const inProcess = torch.noGrad(() => forward(torch.tensor(x, [3, T], { dtype: "i32" }), torch.tensor(y, [3, T], { dtype: "i32" })).toArray());
+    expect(await replayGraph({ graph, constants }, "cpu").lossFn(x, y, 3, T)).toEqual(inProcess);
+  });
+
+  it("rejects an expanded constant that lines up with the batch and the time axis, or meets a dim of the batch's size that is not the batch", () => {
+    // Traced with B = T: the same widened dim stands for positions in one add and rows in the next.
+    const zeros = torch.persistent(() => torch.zeros([1, C]));
+    const bothWays = (x: Tensor) => {
+      const wide = zeros.expand(T, C);
+      return x.add(wide).add(wide.reshape(T, 1, C));
+    };
+    expect(rejection(bothWays, T)).toMatch(/lines up one widened constant with both the batch axis and the time axis$/);
+    const table = torch.persistent(() => torch.randn([B, C]));
+    const { graph } = graphOf((x) => {
+      const rows = zeros.expand(B, C);
+      return x.add(rows.unsqueeze(1)).add(x.matmul(rows.permute(1, 0)).matmul(table)); // (B, T, B) @ (B, C): a contraction over the batch's size
+    });
+    expect(() => proveCausality(graph)).not.toThrow();
+    expect(() => graphAtBatchSize(graph, 3)).toThrow(/^Expected the graph to run at batch size 3 as it does at 2, but node \d+ \(matmul\) has inner dims `\[3,8,3\]` @ `\[2,8\]` that differ$/);
+  });
+
   it("rewrites reshape and expand sizes that are the batch size, and no other", () => {
     const { graph } = graphOf((x) => x.slice(1, 0, 1).expand(B, T, C).add(x).reshape(B * T, C).view(B, T, C));
     const at5 = graphAtBatchSize(graph, 5);

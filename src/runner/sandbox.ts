@@ -51,6 +51,8 @@ const ETC_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "
 const ISOLATION = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
 
 const exists = (path: string) => access(path).then(() => true, () => false);
+/** True when `path` is `dir` or lies under it. */
+const isInside = (path: string, dir: string) => path === dir || path.startsWith(dir + sep);
 
 /** The path of `bwrap` on `PATH`, or null. */
 async function whichBwrap(path: string | undefined): Promise<string | null> {
@@ -75,7 +77,7 @@ async function systemArgs(nodePath: string, hidden: readonly string[], libraryDi
     else if (stat?.isDirectory()) args.push("--ro-bind", dir, dir);
   }
   for (const file of ETC_FILES) if (await exists(file)) args.push("--ro-bind", file, file);
-  const outsideSystem = (path: string) => !SYSTEM_DIRS.some((dir) => path.startsWith(dir + sep));
+  const outsideSystem = (path: string) => !SYSTEM_DIRS.some((dir) => isInside(path, dir));
   // A node outside the system directories (nvm, the Actions runner's own node): its install prefix.
   if (outsideSystem(nodePath)) {
     const bin = dirname(nodePath);
@@ -92,7 +94,7 @@ async function systemArgs(nodePath: string, hidden: readonly string[], libraryDi
   for (let i = 0; i < args.length; i++) {
     if (args[i] !== "--ro-bind") continue;
     const shown = args[i + 1]!;
-    const inside = hidden.find((path) => path === shown || path.startsWith(shown + sep));
+    const inside = hidden.find((path) => isInside(path, shown));
     if (inside) throw new Error(`Expected \`${inside}\` to be outside the sandbox's view, got it inside \`${shown}\`, which train.ts can read; move it elsewhere`);
   }
   return args;
@@ -100,8 +102,8 @@ async function systemArgs(nodePath: string, hidden: readonly string[], libraryDi
 
 /**
  * Node's permission model for the view: reads only in the run directory (the working
- * directory, which holds the whole view) and other paths of the view, writes only in the writable
- * directory, the native addon and worker threads allowed. Child processes are allowed too,
+ * directory, which holds the whole view) and the view's other paths, writes only in the
+ * writable directory, the native addon and worker threads allowed. Child processes are allowed too,
  * because tsx compiles TypeScript in esbuild's service process; the OS sandbox holds them.
  */
 export function permissionFlags(nodeVersion: string, view: SandboxView): string[] {
@@ -110,8 +112,7 @@ export function permissionFlags(nodeVersion: string, view: SandboxView): string[
   const stable = major! > 23 || (major === 23 && minor! >= 5) || (major === 22 && minor! >= 13);
   // One flag per path: a folder's path allows what is inside it (Node 20 aborts on a folder
   // given both bare and as `folder/*`, and reads a comma as part of the path).
-  const inside = (path: string, dir: string) => path === dir || path.startsWith(dir + sep);
-  const reads = [view.cwd, ...[...view.readOnly.map((m) => m.target), view.writable].filter((path) => !inside(path, view.cwd))];
+  const reads = [view.cwd, ...[...view.readOnly.map((m) => m.target), view.writable].filter((path) => !isInside(path, view.cwd))];
   return [
     stable ? "--permission" : "--experimental-permission",
     ...reads.map((path) => `--allow-fs-read=${path}`),

@@ -28,8 +28,12 @@ export function budgetAllowances(budget: number): { setup: number; step: number;
   };
 }
 
-/** Under the CPU clock a run may get this small a share of the machine before the wall-clock kill ends it. */
-const MIN_CPU_SHARE = 0.25;
+/**
+ * Under the CPU clock a run may get this small a share of its CPUs before the wall-clock kill
+ * ends it: a hung run uses no CPU, so only the wall clock can end it, but a laptop busy enough
+ * to give a run less than this is not one to measure on anyway.
+ */
+const MIN_CPU_SHARE = 0.1;
 
 /** Seconds of wall time after which the runner kills a run, whatever the budget clock reads (a hung run). */
 export function wallTimeoutSeconds(kind: BudgetClockKind, budget: number, startupAllowance: number): number {
@@ -73,6 +77,9 @@ export interface BudgetClockReport {
   clock: BudgetClockKind;
   /** Budget seconds at the run's last step line (its training), or when it ended if it printed none. */
   trainingSeconds: number;
+  /** Budget seconds at the last reading before the run ended, and the limit it was held to then. */
+  finalSeconds: number;
+  limitSeconds: number;
   /**
    * The share of the training's wall time the run's processes got: CPU time / (wall time x
    * threads), from the first to the last step line. Null under the wall clock, or without steps.
@@ -182,6 +189,8 @@ export class BudgetClock implements TrainMonitor {
     return {
       clock: this.#options.kind,
       trainingSeconds: this.#lastStep?.seconds ?? (start && end ? this.#seconds(start, end) : 0),
+      finalSeconds: start && this.#latest ? this.#seconds(start, this.#latest) : 0,
+      limitSeconds: this.limit(),
       cpuShare: this.#options.kind === "cpu" && start && this.#lastStep && wall > 0 ? (end!.cpu - start.cpu) / (wall * this.#options.threads) : null,
       stopped: this.#stopped,
       setup: this.#setup,
@@ -255,7 +264,10 @@ export async function makeRunBudget(profile: Profile, runDir: string, env: NodeJ
 export function describeClockReport(report: BudgetClockReport): string {
   const setup = report.setup ? `setup ${report.setup.seconds.toFixed(1)} s until the ${report.setup.until}` : "the clock never started";
   const share = report.cpuShare === null ? "" : `, CPU share ${report.cpuShare.toFixed(2)}`;
-  return `budget clock (${report.clock}): ${setup}, training ${report.trainingSeconds.toFixed(1)} s${share}`;
+  return (
+    `budget clock (${report.clock}): ${setup}, training ${report.trainingSeconds.toFixed(2)} s${share}, ` +
+    `${report.finalSeconds.toFixed(2)} s at the last reading before the end (stopped past ${report.limitSeconds.toFixed(2)} s)`
+  );
 }
 
 /** The figures result.json takes from the clock. */

@@ -110,7 +110,9 @@ describe("BudgetClock", () => {
     expect(report.trainingSeconds).toBeCloseTo(8 + 6, 9);
     expect(report.cpuShare).toBeCloseTo(0.7, 9);
     expect(report).toMatchObject({ clock: "cpu", stopped: null, setup: { seconds: 2, until: "first step" } });
-    expect(describeClockReport(report)).toBe("budget clock (cpu): setup 2.0 s until the first step, training 14.0 s, CPU share 0.70");
+    expect(describeClockReport(report)).toBe(
+      "budget clock (cpu): setup 2.0 s until the first step, training 14.00 s, CPU share 0.70, 14.30 s at the last reading before the end (stopped past 66.20 s)",
+    );
   });
 
   it("finds step lines split across chunks, after carriage returns, and on stderr's chunks alike", () => {
@@ -137,9 +139,9 @@ describe("the clock's settings", () => {
     expect(budgetClockEnv("wall", 3)).toEqual({});
   });
 
-  it("gives a CPU-clock run four budgets of wall time before the hung-run kill", () => {
+  it("gives a CPU-clock run ten budgets of wall time before the hung-run kill", () => {
     expect(wallTimeoutSeconds("wall", 300, 120)).toBe(420);
-    expect(wallTimeoutSeconds("cpu", 60, 120)).toBe(360);
+    expect(wallTimeoutSeconds("cpu", 60, 120)).toBe(720);
   });
 
   it("writes the reading whole, as JSON", () => {

@@ -38,6 +38,8 @@ interface Night {
   nullMerges: number;
   regressionMerges: number;
   runs: number;
+  /** By true effect: experiments, merges and their runs (test and confirmation). */
+  byEffect: Map<number, { experiments: number; merges: number; runs: number }>;
 }
 
 class Normal {
@@ -86,11 +88,14 @@ async function projectNight(effects: number[], sigma: number, noise: Normal, set
     const ran = forge.train((files) => valueOf(files) + sigma * noise.next());
     if (ran === 0 && forge.experiments.every((e) => e.state !== "open")) break;
   }
-  const night: Night = { trueProgress: 0, claimedProgress: 0, nullMerges: 0, regressionMerges: 0, runs: 0 };
+  const night: Night = { trueProgress: 0, claimedProgress: 0, nullMerges: 0, regressionMerges: 0, runs: 0, byEffect: new Map() };
   for (const e of forge.experiments) {
     night.runs += e.measurements.length;
-    if (e.state !== "merged") continue;
+    if (e.kind !== "experiment") continue;
     const effect = effects[Number(e.title.split(" ")[1])]!;
+    const tally = night.byEffect.get(effect) ?? { experiments: 0, merges: 0, runs: 0 };
+    night.byEffect.set(effect, { experiments: tally.experiments + 1, merges: tally.merges + Number(e.state === "merged"), runs: tally.runs + e.measurements.length });
+    if (e.state !== "merged") continue;
     night.trueProgress -= effect;
     night.claimedProgress -= e.decision!.delta! / sigma;
     if (effect === 0) night.nullMerges++;
@@ -102,7 +107,7 @@ async function projectNight(effects: number[], sigma: number, noise: Normal, set
 /** Greedy keep-if-better: one run each, the head's value is the run that made it. */
 function greedyNight(effects: number[], noise: Normal): Night {
   let head = noise.next();
-  const night: Night = { trueProgress: 0, claimedProgress: 0, nullMerges: 0, regressionMerges: 0, runs: 1 };
+  const night: Night = { trueProgress: 0, claimedProgress: 0, nullMerges: 0, regressionMerges: 0, runs: 1, byEffect: new Map() };
   let truth = 0;
   for (const effect of effects) {
     const run = truth + effect + noise.next();
@@ -128,6 +133,8 @@ interface Summary {
   harmfulNights: number;
   /** Share of nights that merged a change with no effect or a regression. */
   falseMergeNights: number;
+  /** By true effect in sigmas: the share of such experiments merged, and their mean runs. */
+  byEffect: Array<{ effect: number; merged: number; runs: number }>;
 }
 
 function summarize(nights: Night[]): Summary {
@@ -140,6 +147,13 @@ function summarize(nights: Night[]): Summary {
     runs: mean((n) => n.runs),
     harmfulNights: mean((n) => Number(n.regressionMerges > 0)),
     falseMergeNights: mean((n) => Number(n.nullMerges + n.regressionMerges > 0)),
+    byEffect: [...new Set(nights.flatMap((n) => [...n.byEffect.keys()]))]
+      .sort((a, b) => a - b)
+      .map((effect) => {
+        const tallies = nights.flatMap((n) => n.byEffect.get(effect) ?? []);
+        const total = (f: (t: { experiments: number; merges: number; runs: number }) => number) => tallies.reduce((a, t) => a + f(t), 0);
+        return { effect, merged: total((t) => t.merges) / total((t) => t.experiments), runs: total((t) => t.runs) / total((t) => t.experiments) };
+      }),
   };
 }
 
@@ -185,6 +199,8 @@ for (const [mixName, mix] of Object.entries(MIXES)) {
       );
     }
     const t = rows.at(-1)!;
+    const effects = rule.byEffect.map((v) => `${v.effect > 0 ? "+" : ""}${v.effect}σ merged ${(100 * v.merged).toFixed(1)}% in ${v.runs.toFixed(2)} runs`);
+    console.log(`${"".padEnd(15)}judge by true effect: ${effects.join("; ")}`);
     console.log(
       `${"".padEnd(15)}judge/greedy: progress ${(rule.trueProgress / greedy.trueProgress).toFixed(2)}x (target >= 0.75), runs ${(rule.runs / greedy.runs).toFixed(2)}x (<= 1.6), ` +
         `claimed/true ${(rule.claimedProgress / rule.trueProgress).toFixed(3)} (0.9..1.1); targets ${Object.values(t.targets).every(Boolean) ? "met" : `missed: ${Object.entries(t.targets).filter(([, ok]) => !ok).map(([k]) => k).join(", ")}`}`,

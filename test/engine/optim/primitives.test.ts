@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as torch from "../../../src/engine/index.ts";
 import { F } from "../../../src/engine/index.ts";
 
-const persistentRandn = (shape: number[], dtype: torch.DType = "f32") => torch.persistent(() => torch.randn(shape, { dtype }));
+const persistentRandn = (shape: readonly number[], dtype: torch.DType = "f32") => torch.persistent(() => torch.randn(shape, { dtype }));
 
 describe("fused optimizer primitives", () => {
   it("cautiousUpdate_ with no scale is the update with a scale of ones", () => {

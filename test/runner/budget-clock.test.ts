@@ -126,6 +126,14 @@ describe("BudgetClock", () => {
     expect(clock.report().trainingSeconds).toBeCloseTo(2, 9);
   });
 
+  it("takes one reading per chunk of output, however many step lines it holds", () => {
+    let reads = 0;
+    const { clock } = fakeClock({ cpuOf: () => () => (reads++, 0) });
+    reads = 0;
+    clock.output(Buffer.from("step 00001\n".repeat(10_000)));
+    expect(reads).toBe(1);
+  });
+
   it("refuses a budget or thread count it cannot divide by", () => {
     const file = join(mkdtempSync(join(tmpdir(), "ar-budget-")), "reading.json");
     expect(() => new BudgetClock({ kind: "cpu", budgetSeconds: 0, threads: 2, file })).toThrow("Expected `budgetSeconds` to be a number > 0, got `0`");

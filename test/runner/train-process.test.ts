@@ -113,14 +113,14 @@ describe("runTrainProcess", () => {
     expect(await groupAlive(Number(/group (\d+)/.exec(run.log)![1]))).toBe(false);
   });
 
-  it("refuses to start when the signal is already aborted", () => {
-    expect(() => runTrainProcess({ args: [], cwd: dir, env: {}, logPath: join(dir, "x"), timeoutSeconds: 1, heapMb: 1, memoryLimitMb: 1, signal: AbortSignal.abort() })).toThrow(
+  it("refuses to start when the signal is already aborted", async () => {
+    await expect(runTrainProcess({ args: [], cwd: dir, env: {}, logPath: join(dir, "x"), timeoutSeconds: 1, heapMb: 1, memoryLimitMb: 1, signal: AbortSignal.abort() })).rejects.toThrow(
       "This operation was aborted",
     );
   });
 
-  it("refuses limits that are not positive", () => {
-    expect(() => runTrainProcess({ args: [], cwd: dir, env: {}, logPath: join(dir, "x"), timeoutSeconds: 0, heapMb: 1, memoryLimitMb: 1 })).toThrow(
+  it("refuses limits that are not positive", async () => {
+    await expect(runTrainProcess({ args: [], cwd: dir, env: {}, logPath: join(dir, "x"), timeoutSeconds: 0, heapMb: 1, memoryLimitMb: 1 })).rejects.toThrow(
       "Expected `timeoutSeconds` to be a number > 0, got `0`",
     );
   });

@@ -44,4 +44,5 @@ export const CASES: readonly ProposalCase[] = [
   { name: "28-mish", style: "a new activation the engine lacks under any name (F.mish)", valid: false },
   { name: "29-json", style: "a JSON object in a json fence instead of the text format", valid: true },
   { name: "30-numbered-lines", style: "SEARCH lines copied with the line numbers of a refusal's excerpt", valid: true },
+  { name: "31-whole-file-elided", style: "a \"whole file\" that leaves code out with // ... unchanged ...", valid: false },
 ];

@@ -42,7 +42,7 @@ export function replyText(name: string, train: string, repair = false): string |
 // One refused item: an error of the applier, the guards, the type-check or the parser.
 const NAMES_LINE = /train\.ts:\d+:\d+|lines? \d+|^\s*\d+ \|/m;
 const ABOUT_FORM = /^Your reply could not be read|^Expected only `train\.ts` to change/;
-const INSTEAD = /Write instead|is not in this engine|copy the SEARCH text|put both changes in one edit|quote every line/;
+const INSTEAD = /Write instead|is not in this engine|copy the SEARCH text|put both changes in one edit|quote every line|send SEARCH\/REPLACE blocks/;
 // Refusals with no alternative to offer: a forbidden global, a duplicate.
 const NO_ALTERNATIVE = /Expected no use of|duplicate of the earlier experiment/;
 

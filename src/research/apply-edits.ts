@@ -39,7 +39,11 @@ export function applyEdits(files: Readonly<Record<string, string>>, numbered: re
       return;
     }
     if (edit.search === "") {
-      changed[edit.file] = edit.replace.endsWith("\n") || !current.endsWith("\n") ? edit.replace : `${edit.replace}\n`;
+      const lines = edit.replace.split("\n");
+      const elided = lines.findIndex((l) => ELISION.test(l));
+      if (elided >= 0) {
+        errors.push(`${label}: a whole new file must be complete, but its line ${elided + 1} leaves code out (\`${lines[elided]!.trim()}\`); send SEARCH/REPLACE blocks for the lines that change instead`);
+      } else changed[edit.file] = edit.replace.endsWith("\n") || !current.endsWith("\n") ? edit.replace : `${edit.replace}\n`;
       return;
     }
     const repeated = edits.findIndex((e) => e.file === edit.file && e.search === edit.search && e.replace === edit.replace);
@@ -61,6 +65,9 @@ export function applyEdits(files: Readonly<Record<string, string>>, numbered: re
 }
 
 const lineOf = (text: string, offset: number) => text.slice(0, offset).split("\n").length;
+
+// A comment standing for code left out: `// ...`, `// … existing code`, `// rest of the file unchanged`.
+const ELISION = /^\s*(\/\/|\/\*)\s*(\.\.\.|…|.*\b(unchanged|rest of the file|existing code|as before)\b)/i;
 
 // `  91 | code`, as refusals quote the file.
 const NUMBERED = /^\s*\d+ \| ?/;
@@ -132,7 +139,7 @@ function whyNotFound(edit: Edit, index: number, edits: readonly Edit[], original
     const lines = `${lineOf(original, quoted.start)}-${lineOf(original, quoted.end)}`;
     return `: it quotes lines ${lines}, which Edit ${earlier + 1} already changed. Edits apply in order, each to the result of the one before: put both changes in one edit, or quote those lines as Edit ${earlier + 1} left them.`;
   }
-  const elided = edit.search.split("\n").find((l) => /^\s*(\/\/|#|\/\*)?\s*(\.\.\.|…)/.test(l));
+  const elided = edit.search.split("\n").find((l) => ELISION.test(l) || /^\s*(\.\.\.|…)\s*$/.test(l));
   const hint = elided ? ` A SEARCH text is matched literally: \`${elided.trim()}\` does not stand for the lines it leaves out; quote every line.` : "";
   return `.${hint}${closest(current, edit.search)}`;
 }

@@ -55,6 +55,8 @@ describe("applyEdits", () => {
     const edit = { file: "train.ts", search: "const LR = 0.04;", replace: "const LR = 0.05;" };
     expect(applyEdits({ "train.ts": train }, [edit, edit])["train.ts"]).toBe(train.replace("0.04", "0.05"));
     expect(applyEdits({ "train.ts": train }, [{ file: "train.ts", search: "", replace: "new();" }])["train.ts"]).toBe("new();\n");
+    const partial = () => applyEdits({ "train.ts": train }, [{ file: "train.ts", search: "", replace: "const DEPTH = 9;\n// ... rest of the file unchanged ..." }]);
+    expect(partial).toThrow("Edit 1 (train.ts): a whole new file must be complete, but its line 2 leaves code out (`// ... rest of the file unchanged ...`); send SEARCH/REPLACE blocks for the lines that change instead");
   });
 
   it("says when an edit quotes lines an earlier edit changed, or elides lines with ...", () => {

@@ -18,7 +18,10 @@ export interface PlanSettings extends JudgeRule {
   concurrency: number;
   /** Fresh runs of every research head: the first one, and each merge (its confirmation runs count). */
   baselineRuns: number;
-  /** Floor for the measured noise; 0 for none (the t test already allows for a noise measured on few runs). */
+  /**
+   * Floor for the measured noise. The t test already allows for a noise measured on few runs, so
+   * the default (1e-6) only keeps runs that repeat exactly (sigma 0) from dividing by zero.
+   */
   minSigma: number;
 }
 

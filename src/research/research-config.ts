@@ -44,7 +44,7 @@ export const DEFAULT_CONFIG: ResearchConfig = {
   branch: null,
   concurrency: 1,
   // The judge's rule (docs/judge.md): the figures of `npm run bench:judge` are for these.
-  noise: { baselineRuns: 4, maxRuns: 3, alpha: 0.08, futility: 1, confirmRuns: 2, confirmMargin: 0.5, minSigma: 0 },
+  noise: { baselineRuns: 4, maxRuns: 3, alpha: 0.08, futility: 1, confirmRuns: 2, confirmMargin: 0.5, minSigma: 1e-6 },
   agent: { provider: "openai", baseUrl: null, model: "gpt-4.1", temperature: 0.7, seed: 1, timeout: 300, retries: 3 },
   budget: { experimentsPerNight: 100, tokensPerNight: 5_000_000 },
   hours: null,
@@ -82,7 +82,7 @@ const FIELDS: Field[] = [
   field<number>("noise.futility", isNumber(0, 10), "a number of standard errors from 0 to 10", (c, v) => (c.noise.futility = v)),
   field<number>("noise.confirm-runs", isInt(0, 10), "an integer from 0 to 10", (c, v) => (c.noise.confirmRuns = v)),
   field<number>("noise.confirm-margin", isNumber(0, 10), "a number of standard errors from 0 to 10", (c, v) => (c.noise.confirmMargin = v)),
-  field<number>("noise.min-sigma", isNumber(0, 1), "a number from 0 to 1", (c, v) => (c.noise.minSigma = v)),
+  field<number>("noise.min-sigma", isNumber(1e-9, 1), "a number from 1e-9 to 1", (c, v) => (c.noise.minSigma = v)),
   field<string>("agent.provider", (v) => v === "openai" || v === "offline", '"openai" or "offline"', (c, v) => (c.agent.provider = v as "openai")),
   field<string>("agent.base-url", (v) => isString(v) && /^https?:\/\/\S+$/.test(v as string), "an http(s) URL", (c, v) => (c.agent.baseUrl = v)),
   field<string>("agent.model", isString, "a model name", (c, v) => (c.agent.model = v)),

@@ -135,6 +135,13 @@ describe("plan", () => {
     expect(summary(plan(state(experiments), { ...settings, concurrency: 4 }, open)).at(-1)).toBe("baseline seed=45");
   });
 
+  it("judges runs that repeat exactly with the noise floor instead of dividing by zero", () => {
+    const exact = [...baseline(100, head, [1.0, 1.0, 1.0]), experiment(1, { measurements: [measurement("h1", "t1", 0.999999)] })];
+    const [action] = plan(state(exact), { ...settings, minSigma: 1e-6 }, open);
+    // t = -1e-6 / (1e-6 * sqrt(1 + 1/3)) = -0.866: not a pass, and not promising enough to run again.
+    expect(action).toMatchObject({ type: "close", decision: { outcome: "inconclusive", sigma: 1e-6, t: expect.closeTo(-0.866025, 5) } });
+  });
+
   it("leaves held experiments alone but counts their runs as busy", () => {
     const experiments = [
       ...measuredHead,

@@ -74,7 +74,8 @@ export function renderReport({ ledger, paused, link, chartPoints }: ReportInput)
     "",
     "## Leaderboard of kept changes",
     "",
-    ...(board.length ? ["| rank | | change | val_bpb | delta |", "|---:|---|---|---:|---:|", ...board] : ["No change kept yet."]),
+    // A kept change's value and delta are its fresh confirmation runs', not the runs that won the test.
+    ...(board.length ? ["| rank | | change | val_bpb (fresh runs) | delta (fresh runs) |", "|---:|---|---|---:|---:|", ...board] : ["No change kept yet."]),
     "",
     "## Counts",
     "",

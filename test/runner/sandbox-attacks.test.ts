@@ -6,7 +6,7 @@
  * process behind, and report no val_bpb better than the honest run's.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { execa } from "execa";
@@ -241,6 +241,18 @@ describe("bad inputs are rejected with a reason, never a runner crash", () => {
     const { result, logPath } = await runExperiment({ ...options(head, "opted-out"), noSandbox: true });
     expect(result).toMatchObject({ status: "rejected", warnings: [NO_SANDBOX_WARNING] });
     expect(readFileSync(logPath, "utf8")).toContain(`[runner] warning: ${NO_SANDBOX_WARNING}`);
+  });
+
+  it("autoresearch train stops before any work where there is no bwrap, naming the command that installs it", async () => {
+    // A PATH with git and node but no bwrap, as on a fresh machine.
+    const bin = mkdtempSync(join(tmpdir(), "ar-no-bwrap-"));
+    for (const tool of ["git", "node"]) symlinkSync((await execa("sh", ["-c", `command -v ${tool}`])).stdout, join(bin, tool));
+    const run = await execa(process.execPath, [join(PROJECT, "bin/autoresearch.js"), "train", "--profile", "test", "--dir", repo.repoDir], {
+      env: { PATH: bin, AUTORESEARCH_CACHE_DIR: cacheDir }, extendEnv: false, reject: false, all: true,
+    });
+    expect(run.exitCode).toBe(5);
+    expect(run.all).toContain(`Install it with \`${INSTALL_BWRAP}\`, or pass \`--no-sandbox\``);
+    expect(existsSync(join(repo.repoDir, "runs"))).toBe(false);
   });
 
   it("refuses to train where there is no sandbox, naming the command that installs it", async () => {

@@ -172,7 +172,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     return reject(error.message);
   }
   const budget = await makeRunBudget(profile, runDir.dir, options.env ?? process.env);
-  const hidden = [resolve(options.harnessDir), resolveDataLayout(profile, [], dataEnv).cacheDir, outDir];
+  // The harness may lie under /usr (a global install): the view shows it read-only, which is harmless.
+  const hidden = [resolveDataLayout(profile, [], dataEnv).cacheDir, outDir];
   const libraryDirs = (env.LD_LIBRARY_PATH ?? "").split(":").filter((dir) => isAbsolute(dir));
   const view = { ...(await withAddon({ ...runDir.view, readOnly: [...runDir.view.readOnly, budget.mount] }, env.AUTORESEARCH_ADDON)), hidden, libraryDirs };
   try {

@@ -34,7 +34,7 @@ export interface SandboxView {
   writable: string;
   /** The working directory inside. */
   cwd: string;
-  /** Host paths that must not be in the view at all (the data cache, the harness, the result's folder). */
+  /** Host paths that must not be in the view at all (the data cache, the result's folder). */
   hidden?: readonly string[];
   /** Library folders outside the system's (LD_LIBRARY_PATH: a CUDA in /opt), shown read-only. */
   libraryDirs?: readonly string[];

@@ -56,27 +56,42 @@ export function typeCheck(source: string, root: string, fileName = "train.ts"): 
     ...program.getSemanticDiagnostics(candidate),
   ];
   const checker = program.getTypeChecker();
+  const engine = engineModules(program, checker, root);
   return diagnostics.map((d) => {
-    const message = shortTypeNames(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    const message = shortTypeNames(ts.flattenDiagnosticMessageText(d.messageText, "\n"), engine);
     if (!d.file || d.start === undefined) return `TS${d.code} ${message}`;
     const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-    const missing = NO_SUCH_NAME.has(d.code) ? missingName(checker, d.file, d.start) : null;
+    const missing = NO_SUCH_NAME.has(d.code) ? missingName(checker, engine, d.file, d.start) : null;
     const text = missing === null ? message : `${message} ${whatExists(missing)}`;
     const quoted = d.file.text.split("\n")[line]!.trimEnd();
     return `${fileName}:${line + 1}:${character + 1} TS${d.code} ${text}\n${String(line + 1).padStart(5)} | ${quoted}`;
   });
 }
 
-/** `typeof import("/abs/src/engine/functional", ...)` as the agent writes it: `typeof F`. */
-function shortTypeNames(message: string): string {
-  return message.replace(/typeof import\("([^"]*)"(?:, \{ with: \{ "resolution-mode": "import" \} \})?\)/g, (_all, file: string) => `typeof ${moduleAlias(file) ?? path.basename(file)}`);
+const withoutExtension = (file: string) => file.replace(/\\/g, "/").replace(/\.[cm]?[jt]s$/, "");
+
+/**
+ * The engine's modules as train.ts names them, by file (without extension): the engine's index
+ * is `torch`, and the modules it exports as `F` and `nn` are `F` and `nn`, wherever they live.
+ */
+function engineModules(program: ts.Program, checker: ts.TypeChecker, root: string): Map<string, string> {
+  const modules = new Map<string, string>();
+  const index = program.getSourceFile(path.join(root, "src/engine/index.ts"));
+  const indexSymbol = index && checker.getSymbolAtLocation(index);
+  if (!indexSymbol) return modules;
+  modules.set(withoutExtension(index.fileName), "torch");
+  for (const exported of checker.getExportsOfModule(indexSymbol)) {
+    if (exported.name !== "F" && exported.name !== "nn") continue;
+    const module = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    const file = module.declarations?.find(ts.isSourceFile);
+    if (file) modules.set(withoutExtension(file.fileName), exported.name);
+  }
+  return modules;
 }
 
-/** How train.ts names an engine module: `torch`, `F` or `nn`; null for other modules. */
-function moduleAlias(file: string): string | null {
-  const normal = file.replace(/\\/g, "/").replace(/\.[jt]s$/, "");
-  if (!normal.includes("/src/engine/")) return null;
-  return { index: "torch", functional: "F", nn: "nn" }[path.basename(normal)] ?? null;
+/** `typeof import("/abs/src/engine/functional", ...)` as the agent writes it: `typeof F`. */
+function shortTypeNames(message: string, engine: ReadonlyMap<string, string>): string {
+  return message.replace(/typeof import\("([^"]*)"(?:, \{ with: \{ "resolution-mode": "import" \} \})?\)/g, (_all, file: string) => `typeof ${engine.get(withoutExtension(file)) ?? path.basename(file)}`);
 }
 
 // Diagnostics about a name that does not exist (or is not callable): no member, no export, did-you-mean.
@@ -98,12 +113,12 @@ const prefixes = (name: string) => name.split(".").map((_, i, all) => all.slice(
  * The name at `start` when it is a member of an engine module or of a Tensor (`F.gelu`,
  * `torch.nn.functional.gelu`, `x.masked_fill`), or an import from the engine; else null.
  */
-function missingName(checker: ts.TypeChecker, file: ts.SourceFile, start: number): MissingName | null {
+function missingName(checker: ts.TypeChecker, engine: ReadonlyMap<string, string>, file: ts.SourceFile, start: number): MissingName | null {
   const node = tokenAt(file, start);
   if (!node || !ts.isIdentifier(node)) return null;
   if (ts.isImportSpecifier(node.parent)) return { key: `torch.${node.text}`, candidates: [`torch.${node.text}`, `F.${node.text}`, `nn.${node.text}`], members: null };
   if (!ts.isPropertyAccessExpression(node.parent) || node.parent.name !== node) return null;
-  const owner = ownerAlias(checker, node.parent.expression);
+  const owner = ownerAlias(checker, engine, node.parent.expression);
   if (owner === null) return null;
   if (owner === "x") return { key: `x.${node.text}`, candidates: [`x.${node.text}`], members: null };
   // The rest of the chain this name starts: torch.optim.AdamW, nn.functional.gelu.
@@ -116,13 +131,13 @@ function missingName(checker: ts.TypeChecker, file: ts.SourceFile, start: number
 }
 
 /** `x` for a Tensor, `torch`/`F`/`nn` for the engine's modules, else null. */
-function ownerAlias(checker: ts.TypeChecker, expression: ts.Expression): string | null {
+function ownerAlias(checker: ts.TypeChecker, engine: ReadonlyMap<string, string>, expression: ts.Expression): string | null {
   const type = checker.getTypeAtLocation(expression);
   if (type.getSymbol()?.getName() === "Tensor") return "x";
   let symbol = checker.getSymbolAtLocation(expression);
   if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
   const declaration = symbol?.declarations?.[0];
-  return declaration && ts.isSourceFile(declaration) ? moduleAlias(declaration.fileName) : null;
+  return declaration && ts.isSourceFile(declaration) ? (engine.get(withoutExtension(declaration.fileName)) ?? null) : null;
 }
 
 /** The innermost token of `file` that covers `start`. */

@@ -9,8 +9,8 @@ export class ReplyFormatError extends Error {
 const SEARCH = /^\s*<{5,9} ?SEARCH\s*$/;
 const DIVIDER = /^\s*={5,9}\s*$/;
 const REPLACE = /^\s*>{5,9} ?REPLACE\s*$/;
-const FENCE = /^\s*(```|~~~)/;
 const FENCE_OPEN = /^\s*(```|~~~)\s*([\w+-]*)/;
+const FENCE_CLOSE = /^\s*(```|~~~)\s*$/;
 // Keywords as models write them: `TITLE:`, `**Title:**`, `## Title: ...`.
 const keyword = (name: string) => new RegExp(`^\\s*#*\\s*\\**${name}\\**\\s*:\\s*\\**\\s*(.*?)\\s*\\**\\s*$`, "i");
 const TITLE = keyword("TITLE");
@@ -36,7 +36,7 @@ function isWholeTrainFile(lines: readonly string[]): boolean {
 /** The lines of a block part without a code fence wrapped around them. */
 function unfenced(lines: string[]): string[] {
   const n = lines.length;
-  if (n >= 2 && FENCE.test(lines[0]!) && /^\s*(```|~~~)\s*$/.test(lines[n - 1]!)) return lines.slice(1, -1);
+  if (n >= 2 && FENCE_OPEN.test(lines[0]!) && FENCE_CLOSE.test(lines[n - 1]!)) return lines.slice(1, -1);
   return lines;
 }
 
@@ -105,7 +105,7 @@ export function parseReply(reply: string): Proposal {
     const line = lines[i]!;
     const titleMatch = TITLE.exec(line);
     const hypothesisMatch = HYPOTHESIS.exec(line);
-    const editMatch = EDIT_HEADER.exec(line) ?? (FENCE.test(nextLine(i)) || SEARCH.test(nextLine(i)) ? BARE_PATH.exec(line) : null);
+    const editMatch = EDIT_HEADER.exec(line) ?? (FENCE_OPEN.test(nextLine(i)) || SEARCH.test(nextLine(i)) ? BARE_PATH.exec(line) : null);
     if (section !== "edits" && titleMatch && !title) {
       title = titleMatch[1]!.trim();
     } else if (section === "preamble" && hypothesisMatch) {
@@ -133,11 +133,11 @@ export function parseReply(reply: string): Proposal {
       if (searchText.trim() === "") throw new ReplyFormatError(`Expected a non-empty SEARCH text in the edit to \`${target}\``);
       edits.push({ file: target, search: searchText, replace: unfenced(replace).join("\n") });
       section = "edits";
-    } else if (openFence && /^\s*(```|~~~)\s*$/.test(line)) {
+    } else if (openFence && FENCE_CLOSE.test(line)) {
       openFence = false;
     } else if (FENCE_OPEN.test(line)) {
       // A code block: skip its fence lines when SEARCH blocks are inside, else keep it whole.
-      const end = lines.findIndex((l, j) => j > i && /^\s*(```|~~~)\s*$/.test(l));
+      const end = lines.findIndex((l, j) => j > i && FENCE_CLOSE.test(l));
       const body = lines.slice(i + 1, end < 0 ? lines.length : end);
       if (body.some((l) => SEARCH.test(l))) {
         openFence = true;

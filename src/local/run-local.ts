@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Agent } from "../research/agent.ts";
+import { formatCpuShare } from "../research/contention.ts";
 import { measurementFromResult, type Experiment } from "../research/experiment.ts";
 import { nightStart, runName } from "../research/gate.ts";
 import type { PlanSettings } from "../research/plan.ts";
@@ -114,7 +115,8 @@ export async function runLocal(options: RunLocalOptions): Promise<{ stopped: boo
       await forge.record(experiment, measurementFromResult(run.result, experiment.head, epoch));
       const { result } = run;
       const outcome = result.status === "ok" ? `val_bpb ${result.val_bpb!.toFixed(6)}` : `${result.status}: ${result.reason ?? "see the log"}`;
-      display.line(`[${experiment.n}] ${outcome} (seed ${result.seed}, ${result.num_steps} steps, ${result.total_seconds.toFixed(0)} s; at ${elapsed(started)})`);
+      const share = result.cpu_share == null ? "" : `, CPU share ${formatCpuShare(result.cpu_share)}`;
+      display.line(`[${experiment.n}] ${outcome} (seed ${result.seed}, ${result.num_steps} steps, ${result.total_seconds.toFixed(0)} s${share}; at ${elapsed(started)})`);
       if (experiment.kind === "baseline" && result.status !== "ok") {
         throw new CliError(
           `Expected the baseline run of ${forge.branch} (unchanged code) to finish, got ${outcome}. Nothing can be judged until it does; its log is ${run.logPath}`,

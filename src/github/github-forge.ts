@@ -4,8 +4,9 @@ import type { Decision } from "../research/judge.ts";
 import type { ResearchState } from "../research/plan.ts";
 import type { ResearchConfig } from "../research/research-config.ts";
 import type { ExperimentSpec, Forge } from "../research/research-step.ts";
-import { decisionHeadline, decisionRule } from "../research/render-decision.ts";
+import { decisionHeadline } from "../research/render-decision.ts";
 import { replayChange } from "../research/replay-change.ts";
+import { mergeMetric, squashMessage } from "../research/squash-message.ts";
 import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
 import { outboxFromIssue, renderExperimentBody } from "./experiment-body.ts";
@@ -167,7 +168,7 @@ export class GitHubForge implements Forge {
     const current = await store.readHead(octokit, branch);
     if (current.sha !== experiment.parent.sha) return current;
     const number = store.numberOf(experiment.branch);
-    const metric = `val_bpb ${decision.candidate!.toFixed(6)} (${decision.delta!.toFixed(6)} vs ${decision.parent!.toFixed(6)})`;
+    const message = squashMessage(experiment, decision, `#${number}`);
     // Recorded first: if the merge goes through and this step fails before recording it, the next step does.
     await this.save({ ...experiment, decision }, [], { next: `Merging into \`${branch}\`.`, decision, merging: true });
     const merged = await octokit.rest.pulls
@@ -176,13 +177,8 @@ export class GitHubForge implements Forge {
         pull_number: number,
         merge_method: "squash",
         sha: experiment.head.sha,
-        commit_title: `${experiment.title}: ${metric} (#${number})`,
-        commit_message: [
-          experiment.hypothesis,
-          "",
-          `${metric}; ${decisionRule(decision)}`,
-          `Autoresearch-Experiment: ${experiment.n}`,
-        ].join("\n"),
+        commit_title: message.title,
+        commit_message: message.body,
       })
       .catch((error: unknown) => {
         if ([405, 409, 422].includes(statusOf(error) as number)) return error as Error;
@@ -190,7 +186,7 @@ export class GitHubForge implements Forge {
       });
     if (merged instanceof Error) {
       // Branch protection or a concurrent change: leave it to a human rather than retrying forever.
-      const comment = `This improved val_bpb (${metric}) but could not be merged: ${merged.message}. It is on hold until someone merges or discards it.`;
+      const comment = `This improved val_bpb (${mergeMetric(decision)}) but could not be merged: ${merged.message}. It is on hold until someone merges or discards it.`;
       await this.save({ ...experiment, decision }, [LABELS.hold], { next: ON_HOLD, decision, comment });
       return store.head;
     }

@@ -1,6 +1,7 @@
 import type { Experiment, Measurement } from "../research/experiment.ts";
 import type { Decision } from "../research/judge.ts";
 import { formatCpuShare } from "../research/contention.ts";
+import { formatDelta } from "../research/format-delta.ts";
 import { renderDecision } from "../research/render-decision.ts";
 import type { Result } from "../runner/result.ts";
 
@@ -61,7 +62,7 @@ export function renderCheck(experiment: Experiment, measurement: Measurement, de
   const mean = decision?.candidate ?? measurement.valBpb;
   const value = mean === null ? measurement.status : `val_bpb ${mean.toFixed(6)}`;
   const outcome = decision?.outcome ?? (experiment.kind === "baseline" ? "baseline" : "measured");
-  const delta = decision?.delta == null ? "" : ` (${decision.delta > 0 ? "+" : ""}${decision.delta.toFixed(6)}${runs})`;
+  const delta = decision?.delta == null ? "" : ` (${formatDelta(decision.delta)}${runs})`;
   const conclusion = outcome === "improved" ? "success" : outcome === "regressed" || outcome === "crashed" ? "failure" : "neutral";
   const summary = [
     decision ? renderDecision(decision, measurement) : `Measured ${value} with seed ${measurement.seed}.`,

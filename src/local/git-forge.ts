@@ -3,26 +3,23 @@ import { RESEARCH_FILES } from "../research/agent.ts";
 import { latestMeasurement, type Commit, type Experiment, type Measurement, type Outcome } from "../research/experiment.ts";
 import type { Decision } from "../research/judge.ts";
 import type { ResearchState } from "../research/plan.ts";
+import { replayChange } from "../research/replay-change.ts";
 import type { ExperimentSpec, Forge } from "../research/research-step.ts";
-import { decisionRule } from "../research/render-decision.ts";
+import { EXPERIMENT_TRAILER, mergeMetric, squashMessage } from "../research/squash-message.ts";
 import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
 import { commitTree, git, GitError, resolveRef, treeWithFile } from "./git.ts";
 import { readState, writeState, type LocalState, type RefUpdate, type StoredState } from "./local-state.ts";
 import { writeLedger } from "./write-ledger.ts";
 
-/** The commit trailer that names the experiment a commit belongs to. */
-export const EXPERIMENT_TRAILER = "Autoresearch-Experiment";
-
-/** Where a finished experiment's branch is kept, by how it ended. */
-export const KEPT_REFS = {
+/** Where a finished experiment's branch is kept, by how it ended: merged, closed (discarded whatever the outcome) or a baseline run. */
+export const FINISHED_REFS = {
   merged: "refs/autoresearch/kept/",
   closed: "refs/autoresearch/discarded/",
   baseline: "refs/autoresearch/baselines/",
 } as const;
 
 const short = (sha: string) => sha.slice(0, 7);
-const signed = (x: number) => `${x > 0 ? "+" : x < 0 ? "-" : ""}${Math.abs(x).toFixed(6)}`;
 const message = (title: string, body: string[], n: number, seed: number) =>
   [title, "", ...body, ...(body.length ? [""] : []), `${EXPERIMENT_TRAILER}: ${n}`, `${SEED_TRAILER}: ${seed}`].join("\n");
 
@@ -40,7 +37,8 @@ export interface GitForgeOptions {
  * The research loop's forge on a local git repository:
  * - an experiment is a branch `autoresearch/<run>/<n>` with one commit that changes `train.ts`
  *   (an empty commit for a baseline run); a re-run adds an empty commit with the new seed in
- *   its `Autoresearch-Seed` trailer, a rebase a merge commit of the new research head;
+ *   its `Autoresearch-Seed` trailer, an update onto a new research head one commit on top of it
+ *   that replays the experiment's own change of `train.ts`;
  * - an improvement is squash-merged into the research branch with its metric in the message;
  * - a finished branch moves to `refs/autoresearch/kept/`, `discarded/` or `baselines/`, so
  *   nothing is lost and `git branch` lists only what is in flight;
@@ -127,18 +125,17 @@ export class GitForge implements Forge {
   async rebase(experiment: Experiment, decision: Decision | null, onto: Commit): Promise<void> {
     const { state, sha } = await this.#stored();
     const e = this.#open(state, experiment);
-    // The merge of the new research head into the experiment, computed without a working tree.
-    const merged = await git(this.dir, ["merge-tree", "--write-tree", "--no-messages", e.head.sha, onto.sha]).catch((error: unknown) => {
-      if (error instanceof GitError && error.exitCode === 1) return null;
-      throw error;
-    });
-    if (merged === null) {
+    // Its own change alone, never a merge: what the research branch dropped must not come back with it.
+    const [base, changed, target] = await Promise.all([e.parent.sha, e.head.sha, onto.sha].map((at) => git(this.dir, ["show", `${at}:${EDITABLE_FILE}`], undefined, true)));
+    const replayed = replayChange(base!, changed!, target!);
+    if (replayed === null || replayed === target) {
       Object.assign(e, { decision, state: "closed", outcome: "discarded" });
-      return this.#save(state, sha, `discard ${e.branch}: it conflicts with ${this.branch} at ${short(onto.sha)}`, this.#park(e));
+      const why = replayed === null ? `its change does not apply on ${this.branch} at ${short(onto.sha)}` : `${this.branch} at ${short(onto.sha)} already has its change`;
+      return this.#save(state, sha, `discard ${e.branch}: ${why}`, this.#park(e));
     }
-    const tree = merged.split("\n")[0]!;
+    const tree = await treeWithFile(this.dir, onto.tree, EDITABLE_FILE, replayed);
     const title = `Update ${e.branch} onto ${short(onto.sha)} of ${this.branch}`;
-    const head = { sha: await commitTree(this.dir, tree, [e.head.sha, onto.sha], message(title, [], e.n, DEFAULT_SEED)), tree };
+    const head = { sha: await commitTree(this.dir, tree, [onto.sha], message(title, [], e.n, DEFAULT_SEED)), tree };
     const from = e.head.sha;
     Object.assign(e, { decision, parent: onto, head, seed: DEFAULT_SEED });
     await this.#save(state, sha, `rebase ${e.branch} onto ${short(onto.sha)}`, [{ ref: `refs/heads/${e.branch}`, to: head.sha, from }]);
@@ -151,13 +148,12 @@ export class GitForge implements Forge {
     if (e.parent.sha !== before.sha) {
       throw new Error(`Expected ${e.branch} to be measured on the head of ${this.branch} (${short(before.sha)}), got it measured on ${short(e.parent.sha)}`);
     }
-    const metric = `val_bpb ${decision.candidate!.toFixed(6)} (${signed(decision.delta!)} vs ${decision.parent!.toFixed(6)})`;
-    const rule = decisionRule(decision);
+    const { title, body } = squashMessage(e, decision, e.branch);
     // The experiment's parent is the head, so its tree is the squash merge.
-    const squash = await commitTree(this.dir, e.head.tree, [before.sha], message(`${e.title}: ${metric} [${e.branch}]`, [e.hypothesis, "", rule], e.n, e.seed));
+    const squash = await commitTree(this.dir, e.head.tree, [before.sha], `${title}\n\n${body}`);
     const refs = await this.#advanceResearchBranch(before.sha, squash);
     Object.assign(e, { decision, state: "merged", outcome: "improved" });
-    await this.#save(state, sha, `merge ${e.branch} into ${this.branch} as ${short(squash)}: ${metric}`, [...refs, ...this.#park(e)]);
+    await this.#save(state, sha, `merge ${e.branch} into ${this.branch} as ${short(squash)}: ${mergeMetric(decision)}`, [...refs, ...this.#park(e)]);
     return { sha: squash, tree: e.head.tree };
   }
 
@@ -191,7 +187,7 @@ export class GitForge implements Forge {
 
   /** Moves a finished experiment's branch out of `refs/heads/` to where finished ones are kept. */
   #park(e: Experiment): RefUpdate[] {
-    const where = e.kind === "baseline" ? KEPT_REFS.baseline : e.state === "merged" ? KEPT_REFS.merged : KEPT_REFS.closed;
+    const where = e.kind === "baseline" ? FINISHED_REFS.baseline : e.state === "merged" ? FINISHED_REFS.merged : FINISHED_REFS.closed;
     const name = e.branch.replace(/^autoresearch\//, "");
     return [
       { ref: `refs/heads/${e.branch}`, to: null, from: e.head.sha },

@@ -1,6 +1,7 @@
 import type { AgentTask } from "./agent.ts";
 import { ENGINE_REFERENCE_PATH, engineReference } from "./engine-reference.ts";
 import type { LedgerEntry } from "./ledger.ts";
+import { formatDelta } from "./format-delta.ts";
 
 /** One chat message, as OpenAI-compatible endpoints take them. */
 export interface ChatMessage {
@@ -14,14 +15,13 @@ const clip = (text: string, n: number) => {
   return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
 };
 const cell = (text: string) => text.replace(/\|/g, "\\|");
-const signed = (x: number) => (x > 0 ? "+" : "") + x.toFixed(6);
 
 /** The ledger as a Markdown table: what was tried, what it did, why it crashed. */
 export function renderLedger(ledger: readonly LedgerEntry[]): string {
   if (ledger.length === 0) return "No experiments yet: the first proposals run against the baseline.";
   const rows = ledger.slice(-LEDGER_ROWS).map((e) => {
     const value = e.valBpb === null ? "" : e.valBpb.toFixed(6);
-    const delta = e.delta === null ? "" : signed(e.delta);
+    const delta = e.delta === null ? "" : formatDelta(e.delta);
     const note = e.crash ? clip(e.crash, 200) : "";
     return `| ${e.n} | ${cell(clip(e.title, 100))} | ${cell(clip(e.hypothesis, 240))} | ${value} | ${delta} | ${e.outcome} | ${cell(note)} |`;
   });

@@ -1,8 +1,8 @@
 import type { Measurement } from "./experiment.ts";
 import type { Decision } from "./judge.ts";
+import { formatDelta } from "./format-delta.ts";
 
 const bpb = (x: number | null) => (x === null ? "n/a" : x.toFixed(6));
-const signed = (x: number, digits = 6) => (x > 0 ? "+" : x < 0 ? "−" : "") + Math.abs(x).toFixed(digits);
 const runs = (n: number) => `${n} run${n === 1 ? "" : "s"}`;
 
 /** What a decision means for the experiment, in a few words. */
@@ -12,8 +12,8 @@ export function decisionHeadline(decision: Decision): string {
   if (outcome === "improved" && decision.fresh) return `improved val_bpb by ${Math.abs(delta!).toFixed(6)} (measured fresh on ${runs(decision.runs)})`;
   if (outcome === "improved" && decision.rerun) return `passed the test after ${runs(testRuns)}, confirming with fresh runs`;
   if (outcome === "improved") return `improved val_bpb by ${Math.abs(delta!).toFixed(6)} (on the ${runs(testRuns)} that passed the test)`;
-  if (decision.fresh) return `passed the test, but ${runs(decision.runs)} measured fresh did not confirm it (delta ${signed(delta!)})`;
-  if (outcome === "regressed") return `no gain (delta ${signed(delta!)})`;
+  if (decision.fresh) return `passed the test, but ${runs(decision.runs)} measured fresh did not confirm it (delta ${formatDelta(delta!)})`;
+  if (outcome === "regressed") return `no gain (delta ${formatDelta(delta!)})`;
   return decision.rerun ? `promising after ${runs(testRuns)}, re-running with another seed` : `inconclusive after ${runs(testRuns)}`;
 }
 
@@ -26,7 +26,7 @@ export function decisionRule(decision: Decision): string {
     ? `delta measured fresh on ${runs(decision.runs)} after the test passed, against ${runs(decision.parentRuns)} of the parent`
     : `delta of the ${runs(decision.testRuns)} tested, against ${runs(decision.parentRuns)} of the parent`;
   return (
-    `${source}; test: t = ${signed(decision.t!, 2)} against ${signed(decision.bound!, 2)} ` +
+    `${source}; test: t = ${formatDelta(decision.t!, 2)} against ${formatDelta(decision.bound!, 2)} ` +
     `(Student's t, ${decision.freedom} df, α ${decision.alpha!.toPrecision(2)} at look ${decision.testRuns} of ${decision.maxRuns}), σ ${decision.sigma.toFixed(6)}.`
   );
 }
@@ -45,19 +45,19 @@ export function renderDecision(decision: Decision, latest?: Measurement): string
   }
   const testMean = decision.parent! + decision.testDelta!;
   lines.push("| | val_bpb | runs | delta |", "|---|---:|---:|---:|", `| parent (fresh runs) | ${bpb(decision.parent)} | ${decision.parentRuns} | |`);
-  lines.push(`| this change, test runs | ${bpb(testMean)} | ${decision.testRuns} | ${signed(decision.testDelta!)} |`);
-  if (decision.fresh) lines.push(`| this change, fresh runs | ${bpb(decision.candidate)} | ${decision.runs} | ${signed(decision.delta!)} |`);
+  lines.push(`| this change, test runs | ${bpb(testMean)} | ${decision.testRuns} | ${formatDelta(decision.testDelta!)} |`);
+  if (decision.fresh) lines.push(`| this change, fresh runs | ${bpb(decision.candidate)} | ${decision.runs} | ${formatDelta(decision.delta!)} |`);
   const error = decision.threshold! / decision.bound!;
   lines.push(
     "",
     `**Rule.** The noise of one run, σ = ${decision.sigma.toFixed(6)}, is pooled over every code measured twice or more ` +
       `(${decision.freedom} degrees of freedom), so the test delta has standard error σ·√(1/${decision.testRuns} + 1/${decision.parentRuns}) = ${error.toFixed(6)} ` +
-      `and t = ${signed(decision.t!, 3)}. At look ${decision.testRuns} of ${decision.maxRuns} the change passes when t ≤ ${signed(decision.bound!, 3)}, ` +
+      `and t = ${formatDelta(decision.t!, 3)}. At look ${decision.testRuns} of ${decision.maxRuns} the change passes when t ≤ ${formatDelta(decision.bound!, 3)}, ` +
       `Student's t quantile of α = ${decision.alpha!.toPrecision(3)} (the looks together spend at most the configured α), a test delta of ` +
-      `${signed(decision.threshold!)}. Before the last look, t above −${decision.futility} closes the change (no more runs). A change that passes runs ` +
+      `${formatDelta(decision.threshold!)}. Before the last look, t above −${decision.futility} closes the change (no more runs). A change that passes runs ` +
       `${decision.confirmRuns} more time${decision.confirmRuns === 1 ? "" : "s"}; those fresh runs, not the ones that won, give the reported delta and the new head's value, ` +
       `and it merges only if they put it at least ${decision.confirmMargin} standard error${decision.confirmMargin === 1 ? "" : "s"} ahead of the parent` +
-      (decision.freshT === null ? "." : ` (here t = ${signed(decision.freshT, 3)}).`),
+      (decision.freshT === null ? "." : ` (here t = ${formatDelta(decision.freshT, 3)}).`),
   );
   return lines.join("\n");
 }

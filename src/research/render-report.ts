@@ -1,6 +1,7 @@
 import { describeLoad } from "./contention.ts";
 import { latestMeasurement, type Experiment } from "./experiment.ts";
 import type { Ledger } from "./ledger.ts";
+import { formatDelta } from "./format-delta.ts";
 
 /** What the report shows besides the ledger. */
 export interface ReportInput {
@@ -14,7 +15,7 @@ export interface ReportInput {
 }
 
 const bpb = (x: number | null | undefined) => (x == null ? "" : x.toFixed(6));
-const signed = (x: number | null | undefined) => (x == null ? "" : (x > 0 ? "+" : x < 0 ? "−" : "") + Math.abs(x).toFixed(6));
+const deltaCell = (x: number | null | undefined) => (x == null ? "" : formatDelta(x));
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\s+/g, " ");
 
 /** A Mermaid line chart of each judged experiment's val_bpb and of the best kept so far. */
@@ -61,7 +62,7 @@ export function renderReport({ ledger, paused, link, chartPoints }: ReportInput)
     const state = e.held ? "on hold" : latest ? `measured ${bpb(latest.valBpb) || latest.status}` : "running";
     return `| ${link(e)} | ${e.kind} | ${cell(e.title)} | ${state} |`;
   });
-  const board = ledger.leaderboard().map((e, i) => `| ${i + 1} | ${link(e)} | ${cell(e.title)} | ${bpb(e.decision!.candidate)} | ${signed(e.decision!.delta)} |`);
+  const board = ledger.leaderboard().map((e, i) => `| ${i + 1} | ${link(e)} | ${cell(e.title)} | ${bpb(e.decision!.candidate)} | ${deltaCell(e.decision!.delta)} |`);
 
   return [
     "## Status",

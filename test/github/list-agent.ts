@@ -21,6 +21,9 @@ export class ListAgent implements Agent {
 export const MATRIX: [string, string] = ["const MATRIX_LR = 0.04;", "const MATRIX_LR = 0.05;"];
 export const DEPTH: [string, string] = ["const DEPTH = 8;", "const DEPTH = 9;"];
 
+/** Two baselines, and a judge that decides on one run: no confirmation runs, a lenient test, re-runs while the delta is a gain. */
+export const QUICK_NOISE = "noise:\n  baseline-runs: 2\n  confirm-runs: 0\n  alpha: 0.3\n  futility: 0\n";
+
 /** A new repository with `config`, whose app proposes MATRIX then DEPTH (then SCALAR_LR edits). */
 export function startApp(config: string, agent: Agent = new ListAgent([MATRIX, DEPTH])): AppHarness {
   return new AppHarness({ ...researchFiles(), ".github/autoresearch.yml": config }, () => agent, { root: FIXTURE_ROOT });

@@ -10,7 +10,7 @@ describe("renderCheck", () => {
     const decision = judged([0.99], [1, 1.002], [0.99, 0.99]);
     const check = renderCheck(experiment(3), measurement("h3", "t3", 0.99), decision, result, "Merged into `main`.");
     expect(check.conclusion).toBe("success");
-    expect(check.title).toBe("val_bpb 0.990000 (-0.011000, mean of 2 fresh runs): improved");
+    expect(check.title).toBe("val_bpb 0.990000 (−0.011000, mean of 2 fresh runs): improved");
     expect(check.summary).toContain("**Rule.** The noise of one run, σ = 0.001000");
     expect(check.summary).toContain("**Next.** Merged into `main`.");
     expect(check.summary).toContain("| peak_vram_mb | 45060.2 |");

@@ -6,7 +6,7 @@ import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { AppHarness } from "./app-harness.ts";
 import { ManualRepeat } from "./manual-repeat.ts";
-import { scriptedTrainer, waiting } from "./scripted-runner.ts";
+import { scriptedRun, waiting } from "./scripted-runner.ts";
 
 const config = "concurrency: 2\nnoise:\n  baseline-runs: 2\nbudget:\n  experiments-per-night: 8\n";
 const files = { ...researchFiles(), ".github/autoresearch.yml": config } as Record<string, string>;
@@ -72,7 +72,7 @@ async function blockedStep(timers?: ManualRepeat) {
 }
 
 /** Finishes the run of a pull request through `h`, with the scripted trainer's result. */
-const finish = (h: AppHarness, number: number) => h.finish(number, scriptedTrainer(h.fake.headOf(number).files, 42));
+const finish = (h: AppHarness, number: number) => h.finish(number, scriptedRun(h, number));
 
 /** Each pull request's head branch once, and one check per measured commit. */
 function expectNoDuplicates(h: AppHarness): void {

@@ -3,7 +3,7 @@ import { LOCK_LEASE_MS } from "../../src/github/repo-lock.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { AppHarness } from "./app-harness.ts";
-import { runUntilIdle, scriptedTrainer, waiting } from "./scripted-runner.ts";
+import { runUntilIdle, scriptedRun, scriptedTrainer, waiting } from "./scripted-runner.ts";
 
 const config = "concurrency: 3\nbudget:\n  experiments-per-night: 30\n";
 const files = { ...researchFiles(), ".github/autoresearch.yml": config } as Record<string, string>;
@@ -44,7 +44,7 @@ describe("a night", () => {
     const history: string[] = [];
     for (let sha = h.fake.refs.get("main"); sha; sha = h.fake.commits.get(sha)!.parents[0]) history.push(h.fake.commits.get(sha)!.message);
     expect(history).toHaveLength(merged.length + 1);
-    for (const message of history.slice(0, -1)) expect(message).toMatch(/: val_bpb \d\.\d{6} \(-\d\.\d{6} vs \d\.\d{6}\) \(#\d+\)/);
+    for (const message of history.slice(0, -1)) expect(message).toMatch(/: val_bpb \d\.\d{6} \(−\d\.\d{6} vs \d\.\d{6}\) \(#\d+\)/);
     const best = scriptedTrainer(h.fake.files("main"), 0).val_bpb!;
     expect(best).toBeLessThan(scriptedTrainer(researchFiles() as unknown as Record<string, string>, 0).val_bpb!);
 
@@ -65,13 +65,13 @@ describe("a night", () => {
   it("rebuilds its state from GitHub after a restart in the middle of the night, and reads the results it missed", async () => {
     h = new AppHarness({ ...files, ".github/autoresearch.yml": "concurrency: 3\nbudget:\n  experiments-per-night: 12\n" }, () => new MutationAgent(4), { root: FIXTURE_ROOT });
     await h.research.tick();
-    for (let i = 0; i < 12; i++) await h.finish(waiting(h)[0]!.number, scriptedTrainer(h.fake.headOf(waiting(h)[0]!.number).files, 42));
+    for (let i = 0; i < 12; i++) await h.finish(waiting(h)[0]!.number, scriptedRun(h, waiting(h)[0]!.number));
 
     // The app goes down; the three runs in flight finish and their webhooks are lost.
     h.restart();
     const missed = waiting(h);
     expect(missed).toHaveLength(3);
-    for (const pull of missed) await h.finish(pull.number, scriptedTrainer(h.fake.headOf(pull.number).files, 42), { deliver: false });
+    for (const pull of missed) await h.finish(pull.number, scriptedRun(h, pull.number), { deliver: false });
     const before = h.pulls().length;
     const shas = missed.map((pull) => pull.pull!.headSha);
     // The old process's lease on the lock has not run out yet: the first sweep skips the repository.

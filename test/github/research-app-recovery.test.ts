@@ -4,9 +4,10 @@ import { LOCK_LEASE_MS } from "../../src/github/repo-lock.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import { researchFiles } from "../research/fixtures.ts";
 import { AppHarness, type RunOutcome } from "./app-harness.ts";
+import { QUICK_NOISE } from "./list-agent.ts";
 import { waiting } from "./scripted-runner.ts";
 
-const config = "concurrency: 2\nnoise:\n  baseline-runs: 2\n";
+const config = `concurrency: 2\n${QUICK_NOISE}`;
 
 // One fake GitHub at a time intercepts the API.
 let current: AppHarness | undefined;
@@ -103,7 +104,7 @@ describe("ResearchApp after a step that fails", () => {
         expect(h.fake.invalid, where).toEqual([]);
       }
     }
-  });
+  }, 300_000); // Dozens of plays of a step: minutes when the machine is shared.
 
   it("shows a run's check at the next webhook when the step failed right after recording the run", async () => {
     const [regression] = scenarios;

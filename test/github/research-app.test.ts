@@ -4,7 +4,7 @@ import { formatReply } from "../../src/research/format-reply.ts";
 import { FIXTURE_ROOT, researchFiles } from "../research/fixtures.ts";
 import { startScriptedLlm } from "../research/scripted-llm-server.ts";
 import { AppHarness, example } from "./app-harness.ts";
-import { finishWaiting, MATRIX, measuredApp, startApp } from "./list-agent.ts";
+import { finishWaiting, MATRIX, measuredApp, QUICK_NOISE, startApp } from "./list-agent.ts";
 import { waiting } from "./scripted-runner.ts";
 
 let h: AppHarness | undefined;
@@ -36,7 +36,8 @@ const branchCommits = (h: AppHarness, number: number) => {
   return shas;
 };
 const comments = (h: AppHarness, number: number) => h.fake.comments.filter((c) => c.issue === number).map((c) => c.body);
-const twoBaselines = "concurrency: 2\nnoise:\n  baseline-runs: 2\n";
+const quick = QUICK_NOISE;
+const twoBaselines = `concurrency: 2\n${quick}`;
 
 describe("ResearchApp", () => {
   it("closes a crash with its log excerpt, and a run that left no result as a crash", async () => {
@@ -61,7 +62,7 @@ describe("ResearchApp", () => {
   });
 
   it("re-runs a gain within the noise with new seeds, then closes it as inconclusive", async () => {
-    const h = start("noise:\n  baseline-runs: 2\n");
+    const h = start(quick);
     await h.research.tick();
     await finishWaiting(h, { val_bpb: 1.0 }, { val_bpb: 1.002 }, { val_bpb: 1.0005 });
     const [pull] = h.openPulls();
@@ -77,9 +78,9 @@ describe("ResearchApp", () => {
     expect(checks.map((c) => branchCommits(h, pull!.number).indexOf(c.headSha))).toEqual([2, 1, 0]);
     // Parent 1.001 over two runs; the candidate's mean after each run.
     expect(checks.map((c) => [c.conclusion, c.title])).toEqual([
-      ["neutral", "val_bpb 1.000500 (-0.000500): inconclusive"],
-      ["neutral", "val_bpb 1.000400 (-0.000600, mean of 2 runs): inconclusive"],
-      ["neutral", "val_bpb 1.000467 (-0.000533, mean of 3 runs): inconclusive"],
+      ["neutral", "val_bpb 1.000500 (−0.000500): inconclusive"],
+      ["neutral", "val_bpb 1.000400 (−0.000600, mean of 2 runs): inconclusive"],
+      ["neutral", "val_bpb 1.000467 (−0.000533, mean of 3 runs): inconclusive"],
     ]);
     expect(comments(h, pull!.number)).toEqual([expect.stringMatching(/^Closed: inconclusive after 3 runs\./)]);
   });
@@ -111,7 +112,7 @@ describe("ResearchApp", () => {
     expect(train).toContain("const DEPTH = 9;");
     const squash = h.fake.commits.get(h.fake.refs.get("main")!)!;
     expect(squash.parents).toEqual([afterFirstMerge]);
-    expect(squash.message).toMatch(/^Try const DEPTH = 9;: val_bpb 0\.980000 \(-0\.010500 vs 0\.990500\) \(#\d+\)/);
+    expect(squash.message).toMatch(/^Try const DEPTH = 9;: val_bpb 0\.980000 \(−0\.011000 vs 0\.991000\) \(#\d+\)/);
   });
 
   it("merges exactly once when the same workflow_run is delivered again, even concurrently", async () => {
@@ -136,7 +137,7 @@ describe("ResearchApp", () => {
       { reply: edit("Deeper", "const DEPTH = 8;", "const  DEPTH = 10;"), tokens: 400 },
       { reply: edit("Higher matrix LR", ...MATRIX), tokens: 500 },
     ]);
-    const config = `noise:\n  baseline-runs: 2\nagent:\n  base-url: ${llm.url}\n  model: scripted\n  retries: 1\n`;
+    const config = `${quick}agent:\n  base-url: ${llm.url}\n  model: scripted\n  retries: 1\n`;
     // No agent given: the app builds its OpenAI agent from the config, with no key for a foreign endpoint.
     h = new AppHarness({ ...researchFiles(), ".github/autoresearch.yml": config }, undefined, { root: FIXTURE_ROOT });
     await h.research.tick();
@@ -158,17 +159,16 @@ describe("ResearchApp", () => {
     const program = `${researchFiles()["program.md"]}\n## Tonight\n\nOnly optimizer changes.\n`;
     h.fake.permissions.set("alice", "admin");
     await h.push("main", { "program.md": program }, "alice");
-    const [baseline] = h.openPulls();
-    expect(baseline!.labels).toContain("autoresearch:baseline");
-    await h.finish(baseline!.number, { val_bpb: 1.001 });
+    expect(h.openPulls()[0]!.labels).toContain("autoresearch:baseline");
+    for (let pull = h.openPulls()[0]; pull?.labels.includes("autoresearch:baseline"); pull = h.openPulls()[0]) await h.finish(pull.number, { val_bpb: 1.001 });
     expect(llm.requests).toHaveLength(5);
     expect(llm.requests[4]!.body.messages[0]).toEqual({ role: "system", content: program });
-    expect(h.openPulls().map((p) => p.title)).toEqual(["Experiment 5: Higher matrix LR"]);
+    expect(h.openPulls().map((p) => p.title)).toEqual([expect.stringMatching(/^Experiment \d+: Higher matrix LR$/)]);
     expect(h.dashboard().body).not.toContain("## Last proposal failed");
   });
 
   it("takes commands only from people with write access, acknowledges them, and applies each once", async () => {
-    const h = await measured("noise:\n  baseline-runs: 2\n");
+    const h = await measured(quick);
     h.fake.permissions.set("alice", "write");
     h.fake.permissions.set("mallory", "read");
     const [pull] = h.openPulls();
@@ -213,12 +213,12 @@ describe("ResearchApp", () => {
   });
 
   it("reports an invalid config on the dashboard, starts nothing, and picks up the fix", async () => {
-    const h = start("concurrency: 0\nnoise:\n  k: lots\ncolour: blue\n");
+    const h = start("concurrency: 0\nnoise:\n  alpha: lots\ncolour: blue\n");
     await h.research.tick();
     const body = h.dashboard().body;
     expect(body).toContain("## Configuration errors");
     expect(body).toContain("- Expected `concurrency` to be an integer from 1 to 64, got `0`");
-    expect(body).toContain('- Expected `noise.k` to be a number from 0 to 10, got `"lots"`');
+    expect(body).toContain('- Expected `noise.alpha` to be a probability from 1e-6 to 0.5, got `"lots"`');
     expect(body).toContain("- Expected only known keys in .github/autoresearch.yml, got `colour`");
     expect(body).toContain("**Paused**: the configuration has errors.");
     expect(h.pulls()).toEqual([]);
@@ -232,7 +232,7 @@ describe("ResearchApp", () => {
   });
 
   it("pauses, resumes and re-baselines from the dashboard's checkboxes, and unticks them", async () => {
-    const h = await measured("noise:\n  baseline-runs: 2\n");
+    const h = await measured(quick);
     h.fake.permissions.set("alice", "maintain");
 
     h.fake.permissions.set("eve", "triage");
@@ -268,7 +268,7 @@ describe("ResearchApp", () => {
   });
 
   it("releases a held improvement when a person removes the hold label", async () => {
-    const h = await measured("noise:\n  baseline-runs: 2\n");
+    const h = await measured(quick);
     const [pull] = h.openPulls();
     const issue = h.fake.issues.get(pull!.number)!;
     const relabel = async (action: "labeled" | "unlabeled") => {

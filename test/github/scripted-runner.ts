@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
+import { seedFromCommitMessage } from "../../src/runner/result.ts";
 import type { AppHarness, RunOutcome } from "./app-harness.ts";
 
 /**
@@ -13,6 +14,12 @@ export function scriptedTrainer(files: Record<string, string>, seed: number): Ru
   const away = (name: string, best: number) => Math.log((p[name] as number) / best) ** 2;
   const value = 1 + 0.02 * away("MATRIX_LR", 0.06) + 0.01 * away("EMBEDDING_LR", 0.9) + 0.01 * away("WEIGHT_DECAY", 0.1) + 0.002 * ((p.DEPTH as number) - 10) ** 2;
   return { val_bpb: value + (u - 0.5) * 0.001 };
+}
+
+/** The pretend GPU's result for a pull request's head, with the seed its commit names. */
+export function scriptedRun(h: AppHarness, number: number): RunOutcome {
+  const head = h.fake.headOf(number);
+  return scriptedTrainer(head.files, seedFromCommitMessage(head.message));
 }
 
 /** Pull requests whose head has no finished run yet. */
@@ -29,6 +36,6 @@ export async function runUntilIdle(h: AppHarness, trainer = scriptedTrainer, ste
     const next = waiting(h)[0];
     if (!next) return;
     const head = h.fake.headOf(next.number);
-    await apps[i % apps.length]!.finish(next.number, trainer(head.files, Number(/Autoresearch-Seed: (\d+)/.exec(head.message)?.[1] ?? 42)));
+    await apps[i % apps.length]!.finish(next.number, trainer(head.files, seedFromCommitMessage(head.message)));
   }
 }

@@ -109,23 +109,22 @@ describe("autoresearch local", () => {
     expect(run.all).toContain(`Agent: the OpenAI-compatible agent openai:gpt-4.1 at ${llm.url}, because OPENAI_BASE_URL is set.`);
     expect(llm.requests).toHaveLength(3);
 
-    // Baselines 1 and 2, the improvement 3, a baseline 4 of the new head, the regression 5 and the crash 6.
+    // Baselines 1 and 2, the improvement 3 (its two confirmation runs are the new head's fresh runs), the regression 4 and the crash 5.
     const { state } = (await readState(dir))!;
     expect(state.experiments.map((e) => [e.n, e.kind, e.state, e.outcome])).toEqual([
       [1, "baseline", "closed", "measured"],
       [2, "baseline", "closed", "measured"],
       [3, "experiment", "merged", "improved"],
-      [4, "baseline", "closed", "measured"],
-      [5, "experiment", "closed", "regressed"],
-      [6, "experiment", "closed", "crashed"],
+      [4, "experiment", "closed", "regressed"],
+      [5, "experiment", "closed", "crashed"],
     ]);
-    const [, , improved, , regressed, crashed] = state.experiments;
+    const [, , improved, regressed, crashed] = state.experiments;
     const runName = improved!.branch.split("/")[1];
 
     // The research branch: the squash merge of the improvement, with its metric, on top of the seed commit.
     const subjects = (await git(dir, "log", "--format=%s", "main")).split("\n");
     expect(subjects).toHaveLength(3);
-    expect(subjects[0]).toBe(`Restore the learning rates: val_bpb ${improved!.decision!.candidate!.toFixed(6)} (-${Math.abs(improved!.decision!.delta!).toFixed(6)} vs ${improved!.decision!.parent!.toFixed(6)}) [autoresearch/${runName}/3]`);
+    expect(subjects[0]).toBe(`Restore the learning rates: val_bpb ${improved!.decision!.candidate!.toFixed(6)} (−${Math.abs(improved!.decision!.delta!).toFixed(6)} vs ${improved!.decision!.parent!.toFixed(6)}) (autoresearch/${runName}/3)`);
     expect(await git(dir, "rev-parse", "main~1")).toBe(seed);
     expect(await git(dir, "diff", "--name-only", "main~1", "main")).toBe("train.ts");
     expect(await git(dir, "rev-parse", "main^{tree}")).toBe(improved!.head.tree);
@@ -135,23 +134,25 @@ describe("autoresearch local", () => {
     // Closed experiments are kept as refs; no experiment branch is left.
     const all = await refs(dir);
     expect(all).toContain(`refs/autoresearch/kept/${runName}/3 ${improved!.head.sha}`);
-    expect(all).toContain(`refs/autoresearch/discarded/${runName}/5 ${regressed!.head.sha}`);
-    expect(all).toContain(`refs/autoresearch/discarded/${runName}/6 ${crashed!.head.sha}`);
+    expect(all).toContain(`refs/autoresearch/discarded/${runName}/4 ${regressed!.head.sha}`);
+    expect(all).toContain(`refs/autoresearch/discarded/${runName}/5 ${crashed!.head.sha}`);
     expect(all.filter((r) => r.startsWith("refs/heads/"))).toEqual([`refs/heads/main ${await git(dir, "rev-parse", "main")}`]);
-    expect(await git(dir, "show", `refs/autoresearch/discarded/${runName}/6:train.ts`)).toContain('const WINDOW_PATTERN = "SSXL";');
+    expect(await git(dir, "show", `refs/autoresearch/discarded/${runName}/5:train.ts`)).toContain('const WINDOW_PATTERN = "SSXL";');
 
     // results.tsv against the runner's own result.json files.
     const results = readdirSync(path.join(dir, "runs")).map((name) => JSON.parse(readFileSync(path.join(dir, "runs", name, "result.json"), "utf8")));
     const byHead = new Map(results.map((r) => [r.head_sha as string, r]));
-    expect(results).toHaveLength(6);
+    // Seven runs: two baselines, the improvement's test run and two confirmation runs, the regression, the crash.
+    expect(results).toHaveLength(7);
     const rows = readFileSync(path.join(dir, "results.tsv"), "utf8").trimEnd().split("\n").map((line) => line.split("\t"));
     expect(rows[0]).toEqual(["commit", "val_bpb", "memory_gb", "status", "description"]);
-    expect(rows.slice(1).map((r) => r[3])).toEqual(["keep", "keep", "keep", "keep", "discard", "crash"]);
+    expect(rows.slice(1).map((r) => r[3])).toEqual(["keep", "keep", "keep", "discard", "crash"]);
     for (const [i, e] of state.experiments.entries()) {
       const row = rows[i + 1]!;
       const result = byHead.get(e.head.sha)!;
       expect(row[0]).toBe(e.head.sha.slice(0, 7));
-      expect(row[1]).toBe((result.status === "ok" ? result.val_bpb : 0).toFixed(6));
+      // A judged experiment is known by its judged value: for the improvement, the mean of its fresh runs.
+      expect(row[1]).toBe((e.decision?.candidate ?? (result.status === "ok" ? result.val_bpb : 0)).toFixed(6));
       expect(row[2]).toBe((result.peak_vram_mb / 1024).toFixed(1));
       expect(row[4]).toBe(e.kind === "baseline" ? `baseline: ${e.title}` : e.title);
     }
@@ -160,10 +161,10 @@ describe("autoresearch local", () => {
 
     const ledger = readFileSync(path.join(dir, "ledger.jsonl"), "utf8").trimEnd().split("\n").map((line) => JSON.parse(line));
     expect(ledger).toEqual(state.experiments);
-    expect(ledger[5].measurements[0].crashExcerpt).toContain("SSXL");
+    expect(ledger[4].measurements[0].crashExcerpt).toContain("SSXL");
 
     // The report: the table in the terminal, report.md and the chart.
-    expect(run.all).toMatch(/3 experiments \(1 kept, 1 discarded, 1 crashed, 0 running\) and 3 baseline runs/);
+    expect(run.all).toMatch(/3 experiments \(1 kept, 1 discarded, 1 crashed, 0 running\) and 2 baseline runs/);
     const report = readFileSync(path.join(dir, "report.md"), "utf8");
     expect(report).toContain(`| 1 | \`autoresearch/${runName}/3\` | Restore the learning rates |`);
     expect(report).toContain("![val_bpb per experiment](progress.png)");

@@ -15,7 +15,7 @@ describe("buildPrompt", () => {
     expect(rest).toEqual([]);
     expect(system).toEqual({ role: "system", content: programMd });
     expect(user!.content).not.toContain("README");
-    const order = [engineReference(), files["prepare.ts"], files["train.ts"], "| 1 | Idea 1 | Because 1 | 0.990000 | -0.001000 | improved |  |"];
+    const order = [engineReference(), files["prepare.ts"], files["train.ts"], "| 1 | Idea 1 | Because 1 | 0.990000 | −0.001000 | improved |  |"];
     const positions = order.map((part) => user!.content.indexOf(part));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

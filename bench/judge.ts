@@ -10,7 +10,10 @@
  * same nights: one baseline run, one run per experiment, kept when it beats the value of
  * the run that made the head. Figures are per night, progress in units of sigma.
  *
- *   npm run bench:judge [-- --nights 60]
+ *   npm run bench:judge [-- --nights 60] [--concurrency 1]
+ *
+ * At concurrency N the forge runs every waiting run between steps, so N experiments are in
+ * flight and a merge leaves the others on a stale parent (greedy stays sequential).
  */
 import { parseArgs } from "node:util";
 import { SeededRandom } from "../src/data/seeded-random.ts";
@@ -168,14 +171,19 @@ function targets(rule: Summary, greedy: Summary) {
   };
 }
 
-const { values } = parseArgs({ options: { nights: { type: "string", default: "60" }, seed: { type: "string", default: "1" } } });
+const { values } = parseArgs({
+  options: { nights: { type: "string", default: "60" }, seed: { type: "string", default: "1" }, concurrency: { type: "string", default: "1" } },
+});
 const nights = Number(values.nights);
-const settings: PlanSettings = { ...DEFAULT_CONFIG.noise, concurrency: 1 };
+const concurrency = Number(values.concurrency);
+if (!(Number.isInteger(nights) && nights > 0)) throw new Error(`Expected --nights to be a positive integer, got \`${values.nights}\``);
+if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`Expected --concurrency to be a positive integer, got \`${values.concurrency}\``);
+const settings: PlanSettings = { ...DEFAULT_CONFIG.noise, concurrency };
 const started = performance.now();
 const rows: Array<{ mix: string; sigma: number; rule: Summary; greedy: Summary; targets: ReturnType<typeof targets> }> = [];
 const f = (x: number, digits = 2) => x.toFixed(digits).padStart(7);
 
-console.log(`bench:judge: ${nights} nights of ${EXPERIMENTS} experiments per mix and sigma, default noise config at concurrency 1`);
+console.log(`bench:judge: ${nights} nights of ${EXPERIMENTS} experiments per mix and sigma, default noise config at concurrency ${concurrency}`);
 console.log(`rule: ${JSON.stringify(settings)}`);
 console.log("progress in sigmas per night; claimed = the deltas the merges report; harm = P(a night merges a true regression)");
 console.log("mix    sigma   rule     true claimed  null-m   reg-m    runs   harm  any-false");
@@ -210,4 +218,4 @@ for (const [mixName, mix] of Object.entries(MIXES)) {
 const seconds = (performance.now() - started) / 1000;
 const issueRows = rows.filter((r) => r.mix === "issue");
 console.log(`${seconds.toFixed(1)} s; issue mix targets ${issueRows.every((r) => Object.values(r.targets).every(Boolean)) ? "met at every sigma" : "missed at some sigma"}`);
-console.log(JSON.stringify({ bench: "judge", nights, experiments: EXPERIMENTS, concurrency: 1, seconds: Number(seconds.toFixed(1)), rows }));
+console.log(JSON.stringify({ bench: "judge", nights, experiments: EXPERIMENTS, concurrency, seconds: Number(seconds.toFixed(1)), rows }));

@@ -13,16 +13,17 @@ export async function readRun(s: Session, run: WorkflowRun): Promise<void> {
   if (run.conclusion === "cancelled") return;
   const branch = run.head_branch ?? "";
   let experiment = s.store.find(branch)?.experiment;
-  if (!experiment || (experiment.head.sha !== run.head_sha && !experiment.measurements.some((m) => m.sha === run.head_sha))) {
-    // Not what the cache expects: maybe changed elsewhere, so look again before deciding.
-    await s.store.sync(s.octokit, s.branch);
-    experiment = s.store.find(branch)?.experiment;
-  }
+  // Judged before any listing: a foreign run costs no request, however often the sweep meets it.
   const why = foreignBecause(run);
   if (why !== null) {
     const touched = experiment ?? s.store.experiments().find((e) => e.head.sha === run.head_sha);
     if (touched) noteIgnored(s.state, `[Workflow run ${run.id}](${run.html_url}) of \`${touched.branch}\` (#${s.store.numberOf(touched.branch)}) was not read: ${why}.`);
     return;
+  }
+  if (!experiment || (experiment.head.sha !== run.head_sha && !experiment.measurements.some((m) => m.sha === run.head_sha))) {
+    // Not what the cache expects: maybe changed elsewhere, so look again before deciding.
+    await s.store.sync(s.octokit, s.branch);
+    experiment = s.store.find(branch)?.experiment;
   }
   if (!experiment || experiment.state !== "open" || experiment.head.sha !== run.head_sha) return;
   if (experiment.measurements.some((m) => m.sha === run.head_sha)) return;

@@ -1,27 +1,10 @@
-/** Reverse-mode autograd: grad mode, the tape node, and backward(). */
+/** Reverse-mode autograd: the tape node and backward(). */
 import type { Tensor } from "./tensor.ts";
-import type { OpDef } from "./dispatch.ts";
+import type { OpDef } from "./op-registry.ts";
+import { noGrad } from "./grad-mode.ts";
 import { unref } from "./activations.ts";
 import { trackAllocations, type Storage } from "./memory.ts";
 import { timeOp } from "./op-timer.ts";
-
-let gradEnabled = true;
-
-/** True when ops record the tape. */
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/** Runs `fn` without recording the tape, like `torch.no_grad()`. */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
 
 /** One recorded op application: what backward needs to call the op's backward. */
 export interface Node {

@@ -1,6 +1,7 @@
 /** Elementwise ops: broadcasting binary arithmetic, unary functions and scalar ops. */
 import { promote } from "../autocast.ts";
-import { apply, defineOp, opError, type OpDef } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp, type OpDef } from "../op-registry.ts";
 import { isFloat } from "../dtype.ts";
 import { native } from "../native.ts";
 import { broadcastShapes, formatShape, sameShape } from "../shape.ts";

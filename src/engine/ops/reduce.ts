@@ -1,6 +1,7 @@
 /** Reductions: sum, mean and norm over dims, and sumToShape for broadcast gradients. */
 import { promote } from "../autocast.ts";
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { native } from "../native.ts";
 import { normalizeDim, numelOf, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";

@@ -1,5 +1,5 @@
 /** Mixed precision like torch.autocast: matmuls run in the autocast dtype, other ops promote. */
-import { callThatMade } from "./activations.ts";
+import { callThatMade } from "./module-scope.ts";
 import { isGradEnabled } from "./grad-mode.ts";
 import type { DType } from "./dtype.ts";
 import { logAllocationsTo } from "./memory.ts";

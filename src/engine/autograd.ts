@@ -2,7 +2,7 @@
 import type { Tensor } from "./tensor.ts";
 import type { OpDef } from "./op-registry.ts";
 import { noGrad } from "./grad-mode.ts";
-import { unref } from "./activations.ts";
+import { unref } from "./module-scope.ts";
 import { trackAllocations, type Storage } from "./memory.ts";
 import { timeOp } from "./op-timer.ts";
 
@@ -22,7 +22,7 @@ export interface Node {
 /**
  * Accumulates `root`'s gradient into every leaf that requires grad. Gradients and temporaries
  * that backward itself allocated go back to the arena as soon as they are consumed, and so do
- * forward activations that module calls left to the tape (activations.ts) after their last use.
+ * forward activations that module calls left to the tape (module-scope.ts) after their last use.
  */
 export function runBackward(root: Tensor, grad: Tensor): void {
   const order = topologicalOrder(root);

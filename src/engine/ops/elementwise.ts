@@ -12,7 +12,7 @@ const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4 } as const;
 type BinaryName = keyof typeof BINARY;
 
 /** Strides that read `t` as if broadcast to `shape` (0 on broadcast dims). */
-export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
+function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
   const lead = shape.length - t.ndim;
   return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]));
 }

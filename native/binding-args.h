@@ -39,7 +39,7 @@ class ArgReader {
   ArgReader& tensor(const char* name, Buf& out) {
     if (listing(name, "Id", "Offset", "number")) return *this;
     const Storage& s = storage(integerAt(name), name);
-    bound_.push_back(Bound{&out, &s, integerAt(name), name});
+    bound_.push_back(Bound{&out, &s, integerAt(std::string(name) + "Offset"), name});
     out = Buf{static_cast<char*>(s.ptr) + bound_.back().offset * dtypeSize(s.dtype), s.dtype};
     return *this;
   }
@@ -47,7 +47,7 @@ class ArgReader {
   // an array of their offsets.
   ArgReader& tensors(const char* name, std::vector<Buf>& out) {
     if (listing(name, "Id[]", "Offsets", "number[]")) return *this;
-    const std::vector<int64_t> ids = arrayAt(name, SIZE_MAX), offsets = arrayAt(name, SIZE_MAX);
+    const std::vector<int64_t> ids = arrayAt(name, SIZE_MAX), offsets = arrayAt(std::string(name) + "Offsets", SIZE_MAX);
     if (ids.size() != offsets.size()) fail(fn_, ": ", name, " has ", ids.size(), " storage ids but ", offsets.size(), " offsets");
     out.resize(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -187,16 +187,16 @@ class ArgReader {
     countChecked_ = true;
     return true;
   }
-  double numberAt(const char* name) {
+  double numberAt(const std::string& name) {
     if (i_ >= info_->Length() || !(*info_)[i_].IsNumber()) fail(fn_, ": argument ", i_, " (", name, ") must be a number");
     return (*info_)[i_++].As<Napi::Number>().DoubleValue();
   }
-  int64_t integerAt(const char* name) {
+  int64_t integerAt(const std::string& name) {
     const double v = numberAt(name);
     if (!std::isfinite(v) || v != std::floor(v)) fail(fn_, ": argument ", i_ - 1, " (", name, ") must be an integer, got ", v);
     return int64_t(v);
   }
-  std::vector<int64_t> arrayAt(const char* name, size_t most) {
+  std::vector<int64_t> arrayAt(const std::string& name, size_t most) {
     if (i_ >= info_->Length() || !(*info_)[i_].IsArray()) fail(fn_, ": argument ", i_, " (", name, ") must be an array of integers");
     Napi::Array arr = (*info_)[i_++].As<Napi::Array>();
     if (arr.Length() > most) fail(fn_, ": ", name, " has at most ", most, " entries, got ", arr.Length());

@@ -3,7 +3,7 @@
  * the dataloader and the metric that every experiment is judged by. The agent never edits it.
  *
  * As a library (what train.ts imports): the profile's constants, `loadTokenizer`,
- * `makeDataloader`, `tokenBytes` and the metric.
+ * `makeDataloader`, `tokenBytes`, the metric and the budget clock (`trainingTime`).
  * As a script: download or generate the shards and train the tokenizer.
  *
  *   npx tsx prepare.ts [--profile default|cpu|test] [--source DIR|URL] [--num-shards N] [--cache-dir DIR]
@@ -99,6 +99,9 @@ import { reportRun, type RunSummary } from "./src/data/run-report.ts";
 import { writeProgress } from "./src/data/progress-line.ts";
 import { readFlag } from "./src/data/profiles.ts";
 import { exportTrace } from "./src/data/trace-export.ts";
+import { BUDGET_FILE_ENV } from "./src/data/budget-reading.ts";
+import { trainingClock } from "./src/data/training-clock.ts";
+import { backend } from "./src/engine/index.ts";
 
 export type { LossModel, RunSummary };
 
@@ -130,6 +133,16 @@ export async function evaluateBpb(model: LossModel, batchSize: number): Promise<
   return NaN;
 }
 
+/**
+ * Seconds of TIME_BUDGET used so far, by the harness's clock, not train.ts's: under the runner
+ * the runner keeps it (train.ts can read it but not change it, and the runner stops a run that
+ * trains past it); alone, prepare.ts keeps the same kind of clock. It starts at the end of the
+ * first step. The GPU profile counts wall time, as the reference does; the `cpu` and `test`
+ * profiles count the run's CPU time divided by the engine's thread count, which other work on
+ * the machine barely moves. See docs/budget-clock.md.
+ */
+export const trainingTime: () => number = trainingClock(PROFILE.budgetClock, process.env[BUDGET_FILE_ENV], () => backend().threads);
+
 /** Shows one progress line (rewritten in place on a terminal). */
 export function logProgress(line: string): void {
   writeProgress(line);
@@ -147,7 +160,8 @@ export function dryRunExit(figures: Record<string, number>): void {
  * result.json). In run mode val_bpb is left out (NaN): only the evaluator's number counts.
  */
 export async function reportResults(summary: RunSummary): Promise<void> {
-  await reportRun(RUN_MODE ? { ...summary, val_bpb: NaN } : summary, readFlag(argv, "summary-json") ?? "result.json");
+  const figures = { ...summary, budget_clock: PROFILE.budgetClock };
+  await reportRun(RUN_MODE ? { ...figures, val_bpb: NaN } : figures, readFlag(argv, "summary-json") ?? "result.json");
 }
 
 async function main(): Promise<void> {

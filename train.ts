@@ -7,7 +7,7 @@
 import * as torch from "./src/engine/index.ts";
 import { F, nn, Tensor } from "./src/engine/index.ts";
 import {
-  MAX_SEQ_LEN, TIME_BUDGET, VOCAB_SIZE, SEED, loadTokenizer, makeDataloader, evaluateBpb, logProgress, dryRunExit, reportResults,
+  MAX_SEQ_LEN, TIME_BUDGET, VOCAB_SIZE, SEED, loadTokenizer, makeDataloader, evaluateBpb, logProgress, dryRunExit, reportResults, trainingTime,
 } from "./prepare.ts";
 
 // ---------------------------------------------------------------------------
@@ -121,8 +121,11 @@ class GPT extends nn.Module {
   sin: Tensor;
   windows: number[];
 
-  /** computeDtype: bf16 on the GPU (autocast matmuls, embeddings stored in bf16), f32 on the CPU. */
-  constructor(readonly config: GPTConfig, readonly device: torch.Device, readonly computeDtype: torch.DType) {
+  /**
+   * computeDtype: bf16 on the GPU (autocast matmuls, embeddings stored in bf16), f32 on the CPU.
+   * On the "meta" device the model has its parameters' shapes and dtypes but no memory.
+   */
+  constructor(readonly config: GPTConfig, device: torch.Device, readonly computeDtype: torch.DType) {
     super();
     this.windows = windowSizes(config);
     this.wte = new nn.Embedding(config.vocabSize, config.nEmbd, { device, dtype: computeDtype });
@@ -151,12 +154,62 @@ class GPT extends nn.Module {
     for (const ve of this.value_embeds) if (ve) torch.uniform_(ve.weight, -s, s);
   }
 
+  /** Training FLOPs per token: 6 per matmul weight (not the embeddings' lookups) plus attention over each layer's window. */
+  estimateFlops(): number {
+    const nparams = this.numParameters();
+    const valueEmbedsNumel = this.value_embeds.reduce((n, ve) => n + (ve?.weight.numel ?? 0), 0);
+    const nparamsExclude = this.wte.weight.numel + valueEmbedsNumel + this.resid_lambdas.numel + this.x0_lambdas.numel;
+    const h = this.config.nHead, q = this.config.nEmbd / this.config.nHead, t = this.config.sequenceLen;
+    const attnFlops = this.windows.reduce((sum, window) => sum + 12 * h * q * Math.min(window, t), 0);
+    return 6 * (nparams - nparamsExclude) + attnFlops;
+  }
+
+  /** Parameter counts by kind, from the model's own parameters. */
+  numScalingParams(): Record<"wte" | "value_embeds" | "lm_head" | "transformer_matrices" | "scalars" | "total", number> {
+    const count = (ps: Tensor[]) => ps.reduce((n, p) => n + p.numel, 0);
+    const wte = count(this.wte.parameters());
+    const value_embeds = count(this.value_embeds.flatMap((ve) => (ve ? ve.parameters() : [])));
+    const lm_head = count(this.lm_head.parameters());
+    const transformer_matrices = count(this.h.flatMap((block) => block.parameters()));
+    const scalars = this.resid_lambdas.numel + this.x0_lambdas.numel;
+    return { wte, value_embeds, lm_head, transformer_matrices, scalars, total: wte + value_embeds + lm_head + transformer_matrices + scalars };
+  }
+
+  /** AdamW for the embeddings, lm_head and scalars; Muon for the block matrices, one group per shape. */
+  setupOptimizer({ unembeddingLr = 0.004, embeddingLr = 0.2, matrixLr = 0.02, weightDecay = 0.0, adamBetas = [0.8, 0.95] as [number, number], scalarLr = 0.5 } = {}): MuonAdamW {
+    const modelDim = this.config.nEmbd;
+    const matrixParams = this.h.flatMap((block) => block.parameters());
+    const valueEmbedsParams = this.value_embeds.flatMap((ve) => (ve ? ve.parameters() : []));
+    const embeddingParams = this.wte.parameters();
+    const lmHeadParams = this.lm_head.parameters();
+    const residParams = [this.resid_lambdas], x0Params = [this.x0_lambdas];
+    const grouped = matrixParams.length + valueEmbedsParams.length + embeddingParams.length + lmHeadParams.length + 2;
+    if (grouped !== this.parameters().length) throw new Error(`setupOptimizer: ${grouped} parameters in groups but the model has ${this.parameters().length}`);
+    // Scale the AdamW LRs by 1/sqrt(dmodel): they were tuned at 768.
+    const dmodelLrScale = (modelDim / 768) ** -0.5;
+    console.log(`Scaling AdamW LRs by 1/sqrt(${modelDim}/768) = ${dmodelLrScale.toFixed(6)}`);
+    const adamw = (params: Tensor[], lr: number, betas: [number, number]): ParamGroup => ({ kind: "adamw", params, lr, initialLr: lr, betas, eps: 1e-10, weightDecay: 0.0 });
+    const paramGroups: ParamGroup[] = [
+      adamw(lmHeadParams, unembeddingLr * dmodelLrScale, adamBetas),
+      adamw(embeddingParams, embeddingLr * dmodelLrScale, adamBetas),
+      adamw(valueEmbedsParams, embeddingLr * dmodelLrScale, adamBetas),
+      adamw(residParams, scalarLr * 0.01, adamBetas),
+      adamw(x0Params, scalarLr, [0.96, 0.95]), // higher beta1 for x0
+    ];
+    for (const shape of [...new Set(matrixParams.map((p) => p.shape.join("x")))].sort()) {
+      const params = matrixParams.filter((p) => p.shape.join("x") === shape);
+      paramGroups.push({ kind: "muon", params, lr: matrixLr, initialLr: matrixLr, momentum: 0.95, nsSteps: 5, beta2: 0.95, weightDecay });
+    }
+    return new MuonAdamW(paramGroups);
+  }
+
   precomputeRotary(seqLen: number, headDim: number, base = 10000): [Tensor, Tensor] {
     const half = headDim / 2;
     const angles = new Float32Array(seqLen * half);
     for (let t = 0; t < seqLen; t++) for (let j = 0; j < half; j++) angles[t * half + j] = t / base ** ((2 * j) / headDim);
-    const cos = torch.tensor(angles.map(Math.cos), [seqLen, half], { device: this.device });
-    const sin = torch.tensor(angles.map(Math.sin), [seqLen, half], { device: this.device });
+    const device = this.wte.weight.device;
+    const cos = torch.tensor(angles.map(Math.cos), [seqLen, half], { device });
+    const sin = torch.tensor(angles.map(Math.sin), [seqLen, half], { device });
     return [cos, sin];
   }
 
@@ -183,22 +236,91 @@ class GPT extends nn.Module {
   }
 }
 
-/** Parameter count of a config, computed without allocating the model. */
-function countParameters(c: GPTConfig): { total: number; wte: number; valueEmbeds: number; lmHead: number; blocks: number; scalars: number } {
-  const d = c.nEmbd, V = c.vocabSize;
-  const veLayers = Array.from({ length: c.nLayer }, (_, i) => hasVe(i, c.nLayer)).filter(Boolean).length;
-  const wte = V * d, valueEmbeds = veLayers * V * d, lmHead = V * d;
-  const blocks = c.nLayer * (4 * d * d + 8 * d * d) + veLayers * VE_GATE_CHANNELS * c.nHead;
-  const scalars = 2 * c.nLayer;
-  return { total: wte + valueEmbeds + lmHead + blocks + scalars, wte, valueEmbeds, lmHead, blocks, scalars };
+// ---------------------------------------------------------------------------
+// Optimizer (MuonAdamW, single device)
+// ---------------------------------------------------------------------------
+
+/** (a, b, c) per Polar Express iteration: X <- aX + b(XX^T)X + c(XX^T)^2 X. */
+const polar_express_coeffs: [number, number, number][] = [
+  [8.156554524902461, -22.48329292557795, 15.878769915207462],
+  [4.042929935166739, -2.808917465908714, 0.5000178451051316],
+  [3.8916678022926607, -2.772484153217685, 0.5060648178503393],
+  [3.285753657755655, -2.3681294933425376, 0.46449024233003106],
+  [2.3465413258596377, -1.7097828382687081, 0.42323551169305323],
+];
+
+/** One Muon step for k same-shape matrices, their state stacked as (k, rows, cols). */
+function muon_step(params: Tensor[], momentum_buffer: Tensor, second_momentum_buffer: Tensor, momentum: number, lr: number, wd: number, beta2: number, ns_steps: number): void {
+  // Nesterov momentum, fused: momentum_buffer.lerp_(g, 1 - momentum); g = g.lerp(momentum_buffer, momentum)
+  const g = F.nesterovMomentum_(params.map((p) => p.grad!), momentum_buffer, momentum);
+
+  // Polar Express: orthogonalise each matrix in bf16, from g scaled to a spectral norm below 1
+  let X = g.div(g.norm([-2, -1], true).mul(1.02).add(1e-6)).to("bf16");
+  const tall = g.size(-2) > g.size(-1);
+  for (const [a, b, c] of polar_express_coeffs.slice(0, ns_steps)) {
+    const A = tall ? X.mT.matmul(X) : X.matmul(X.mT);
+    const B = torch.baddbmm(A, A, A, { beta: b, alpha: c }); // b * A + c * A @ A
+    X = tall ? torch.baddbmm(X, X, B, { beta: a }) : torch.baddbmm(X, B, X, { beta: a }); // a * X + X @ B (or B @ X)
+  }
+
+  // NorMuon variance reduction, fused: a per-row (per-column if wide) second moment of X, renormalised
+  const scale = F.normuonScale_(X, second_momentum_buffer, beta2);
+
+  // Cautious weight decay + update, fused: u = X * scale; p -= lr * u + lr * wd * p * (u * p >= 0)
+  F.cautiousUpdate_(params, X, scale, { lr, weightDecay: wd });
 }
 
-/** Training FLOPs per token: 6 per matmul parameter plus attention over each layer's window. */
-function estimateFlops(c: GPTConfig): number {
-  const p = countParameters(c);
-  const headDim = c.nEmbd / c.nHead;
-  const attn = windowSizes(c).reduce((s, w) => s + 12 * c.nHead * headDim * Math.min(w, c.sequenceLen), 0);
-  return 6 * (p.total - p.wte - p.valueEmbeds - p.scalars) + attn;
+type ParamGroup =
+  | { kind: "adamw"; params: Tensor[]; lr: number; initialLr: number; betas: [number, number]; eps: number; weightDecay: number }
+  | { kind: "muon"; params: Tensor[]; lr: number; initialLr: number; momentum: number; nsSteps: number; beta2: number; weightDecay: number };
+
+class MuonAdamW {
+  private readonly adamState = new Map<Tensor, { step: number; expAvg: Tensor; expAvgSq: Tensor }>();
+  private readonly muonState = new Map<ParamGroup, { momentumBuffer: Tensor; secondMomentumBuffer: Tensor }>();
+
+  constructor(readonly paramGroups: ParamGroup[]) {}
+
+  private stepAdamw(group: Extract<ParamGroup, { kind: "adamw" }>): void {
+    for (const p of group.params) {
+      if (!p.grad) continue;
+      let state = this.adamState.get(p);
+      if (!state) {
+        // The moments are fp32 whatever the parameter's dtype (bf16 embeddings on the GPU).
+        const opts = { dtype: p.dtype === "f64" ? "f64" as const : "f32" as const, device: p.device, persistent: true };
+        state = { step: 0, expAvg: torch.zeros(p.shape, opts), expAvgSq: torch.zeros(p.shape, opts) };
+        this.adamState.set(p, state);
+      }
+      state.step += 1;
+      // Fused: p *= 1 - lr wd; m = lerp(m, g, 1 - b1); v = lerp(v, g^2, 1 - b2); p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
+      F.adamwStep_(p, p.grad, state.expAvg, state.expAvgSq, { step: state.step, lr: group.lr, betas: group.betas, eps: group.eps, weightDecay: group.weightDecay });
+    }
+  }
+
+  private stepMuon(group: Extract<ParamGroup, { kind: "muon" }>): void {
+    const params = group.params;
+    if (params.length === 0 || params.some((p) => !p.grad)) return;
+    const [rows, cols] = params[0].shape;
+    let state = this.muonState.get(group);
+    if (!state) {
+      const opts = { dtype: params[0].dtype, device: params[0].device, persistent: true };
+      state = {
+        momentumBuffer: torch.zeros([params.length, rows, cols], opts),
+        secondMomentumBuffer: torch.zeros(rows >= cols ? [params.length, rows, 1] : [params.length, 1, cols], opts),
+      };
+      this.muonState.set(group, state);
+    }
+    const lr = group.lr * Math.max(1.0, rows / cols) ** 0.5;
+    muon_step(params, state.momentumBuffer, state.secondMomentumBuffer, group.momentum, lr, group.weightDecay, group.beta2, group.nsSteps);
+  }
+
+  step(): void {
+    torch.noGrad(() => {
+      for (const group of this.paramGroups) {
+        if (group.kind === "adamw") this.stepAdamw(group);
+        else this.stepMuon(group);
+      }
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -240,41 +362,28 @@ const model_dim = Math.ceil((DEPTH * ASPECT_RATIO) / HEAD_DIM) * HEAD_DIM;
 const config: GPTConfig = {
   sequenceLen: MAX_SEQ_LEN, vocabSize: VOCAB_SIZE, nLayer: DEPTH, nHead: model_dim / HEAD_DIM, nEmbd: model_dim, windowPattern: WINDOW_PATTERN,
 };
-const params = countParameters(config);
-const num_flops_per_token = estimateFlops(config);
+// Counted on the meta device (shapes only), so --dry-run allocates nothing.
+const meta_model = new GPT(config, "meta", compute_dtype);
+const param_counts = meta_model.numScalingParams();
+const num_params = param_counts.total;
+const num_flops_per_token = meta_model.estimateFlops();
 const tokens_per_fwdbwd = DEVICE_BATCH_SIZE * MAX_SEQ_LEN;
 if (TOTAL_BATCH_SIZE % tokens_per_fwdbwd !== 0) {
   throw new Error(`TOTAL_BATCH_SIZE (${TOTAL_BATCH_SIZE}) must be divisible by DEVICE_BATCH_SIZE * MAX_SEQ_LEN (${DEVICE_BATCH_SIZE} * ${MAX_SEQ_LEN} = ${tokens_per_fwdbwd})`);
 }
 const grad_accum_steps = TOTAL_BATCH_SIZE / tokens_per_fwdbwd;
 console.log(`Device: ${info.device} (${device}), model config: ${JSON.stringify(config)}`);
-console.log(`Parameters: ${JSON.stringify(params)}`);
+console.log(`Parameter counts: ${JSON.stringify(param_counts)}`);
 console.log(`Estimated FLOPs per token: ${num_flops_per_token.toExponential(6)}`);
 console.log(`Tokens / fwdbwd: ${tokens_per_fwdbwd}, gradient accumulation steps: ${grad_accum_steps}`);
-dryRunExit({ num_params: params.total, num_params_M: params.total / 1e6, flops_per_token: num_flops_per_token, depth: DEPTH });
+dryRunExit({ num_params, num_params_M: num_params / 1e6, flops_per_token: num_flops_per_token, depth: DEPTH });
 
 const model = torch.persistent(() => new GPT(config, device, compute_dtype));
 model.initWeights();
-if (model.numParameters() !== params.total) {
-  throw new Error(`countParameters says ${params.total} but the model has ${model.numParameters()}: keep them in sync`);
-}
 
-// Optimizers: AdamW for embeddings, lm_head and scalars; Muon for the block matrices, by shape.
-const dmodel_lr_scale = (model_dim / 768) ** -0.5;
-console.log(`Scaling AdamW LRs by 1/sqrt(${model_dim}/768) = ${dmodel_lr_scale.toFixed(6)}`);
-const adamGroup = (group_params: Tensor[], lr: number, betas: [number, number]) => ({ params: group_params, lr, betas, eps: 1e-10, weightDecay: 0 });
-const adamw = new torch.AdamW([
-  adamGroup([model.lm_head.weight], UNEMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
-  adamGroup([model.wte.weight], EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
-  adamGroup(model.value_embeds.flatMap((ve) => (ve ? [ve.weight] : [])), EMBEDDING_LR * dmodel_lr_scale, ADAM_BETAS),
-  adamGroup([model.resid_lambdas], SCALAR_LR * 0.01, ADAM_BETAS),
-  adamGroup([model.x0_lambdas], SCALAR_LR, [0.96, 0.95]),
-]);
-const matrixParams = model.h.flatMap((b) => b.parameters());
-const byShape = new Map<string, Tensor[]>();
-for (const p of matrixParams) byShape.set(p.shape.join("x"), [...(byShape.get(p.shape.join("x")) ?? []), p]);
-const muon = new torch.Muon([...byShape.values()].map((group) => ({ params: group, lr: MATRIX_LR, momentum: 0.95, weightDecay: WEIGHT_DECAY })));
-const optimizers = [adamw, muon];
+const optimizer = model.setupOptimizer({
+  unembeddingLr: UNEMBEDDING_LR, embeddingLr: EMBEDDING_LR, scalarLr: SCALAR_LR, adamBetas: ADAM_BETAS, matrixLr: MATRIX_LR, weightDecay: WEIGHT_DECAY,
+});
 
 const tokenizer = await loadTokenizer();
 const train_loader = makeDataloader(tokenizer, DEVICE_BATCH_SIZE, MAX_SEQ_LEN, "train");
@@ -333,12 +442,16 @@ for (;;) {
   // Progress-based LR, momentum and weight decay.
   const progress = Math.min(total_training_time / TIME_BUDGET, 1.0);
   const lrm = get_lr_multiplier(progress);
-  for (const opt of optimizers) for (const group of opt.paramGroups) group.lr = group.initialLr! * lrm;
-  for (const group of muon.paramGroups) {
-    group.momentum = get_muon_momentum(step);
-    group.weightDecay = get_weight_decay(progress);
+  const muon_momentum = get_muon_momentum(step);
+  const muon_weight_decay = get_weight_decay(progress);
+  for (const group of optimizer.paramGroups) {
+    group.lr = group.initialLr * lrm;
+    if (group.kind === "muon") {
+      group.momentum = muon_momentum;
+      group.weightDecay = muon_weight_decay;
+    }
   }
-  for (const opt of optimizers) opt.step();
+  optimizer.step();
   model.zeroGrad();
   torch.resetArena();
 
@@ -350,7 +463,7 @@ for (;;) {
 
   torch.synchronize(device);
   const dt = (performance.now() - t0) / 1000;
-  if (step > 10) total_training_time += dt;
+  total_training_time = trainingTime(); // the harness's budget clock, not this process's (see prepare.ts)
 
   // Logging
   const ema_beta = 0.9;
@@ -367,8 +480,8 @@ for (;;) {
   );
 
   step++;
-  // The time budget counts only steps after the first 10 (warm-up and compilation).
-  if (step > 10 && total_training_time >= TIME_BUDGET) break;
+  // The budget's clock starts at the end of step 0; the runner stops a run that trains past it.
+  if (total_training_time >= TIME_BUDGET) break;
 }
 
 const total_tokens = step * TOTAL_BATCH_SIZE;
@@ -378,7 +491,7 @@ const val_bpb = await evaluateBpb(model, DEVICE_BATCH_SIZE);
 
 const t_end = performance.now();
 const steady_state_mfu = peak_flops && total_training_time > 0
-  ? (100 * num_flops_per_token * TOTAL_BATCH_SIZE * (step - 10)) / total_training_time / peak_flops
+  ? (100 * num_flops_per_token * TOTAL_BATCH_SIZE * (step - 1)) / total_training_time / peak_flops
   : null;
 reportResults({
   val_bpb,
@@ -388,7 +501,7 @@ reportResults({
   mfu_percent: steady_state_mfu,
   total_tokens_M: total_tokens / 1e6,
   num_steps: step,
-  num_params_M: params.total / 1e6,
+  num_params_M: num_params / 1e6,
   depth: DEPTH,
   loss_curve,
 });

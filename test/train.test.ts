@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseSummary } from "../src/data/run-report.ts";
+import { replaceOnce, unfusedOptimizer } from "./helpers/train-optimizer.ts";
 import { REPO, runTrain, trainVariant } from "./helpers/train-run.ts";
 
 // A tiny corpus with real structure (a seeded grammar), written as txt shards; the last is validation.
@@ -81,7 +82,10 @@ describe("train.ts end to end on the CPU (test profile)", () => {
   });
 
   it("gives the same losses for the first steps from the same seed", async () => {
-    const [a, b] = await Promise.all([runTrain(trainVariant("test"), [], env), runTrain(trainVariant("test"), [], env)]);
+    // No warmdown and no weight decay: the schedule then never reads the budget clock, whose
+    // CPU seconds differ from run to run, so only the seed decides the losses.
+    const source = trainVariant("test", { WARMDOWN_RATIO: "0.0", WEIGHT_DECAY: "0.0" });
+    const [a, b] = await Promise.all([runTrain(source, [], env), runTrain(source, [], env)]);
     const first = (p: string) => JSON.parse(readFileSync(p, "utf8")).loss_curve.slice(0, 10);
     expect(first(a.summaryPath)).toEqual(first(b.summaryPath));
   });
@@ -103,16 +107,53 @@ describe("train.ts end to end on the CPU (test profile)", () => {
   });
 });
 
-describe("model size formulas", () => {
-  it("the reference depth-8 config has 50,332,176 parameters, computed without allocating it", async () => {
+describe("model size, counted from the model itself", () => {
+  it("the reference depth-8 config has 50,332,176 parameters, counted on the meta device", async () => {
     const run = await runTrain(readFileSync(path.join(REPO, "train.ts"), "utf8"), ["--dry-run"], { ...env, AUTORESEARCH_PROFILE: "default" });
     expect(run.exitCode, run.output).toBe(0);
     const figures = JSON.parse(/dry_run: (.*)/.exec(run.output)![1]);
     expect(figures.num_params).toBe(50_332_176);
     expect(figures.num_params_M.toFixed(1)).toBe("50.3");
-    expect(run.output).toContain('"wte":4194304,"valueEmbeds":16777216,"lmHead":4194304,"blocks":25166336,"scalars":16');
+    expect(run.output).toContain('"wte":4194304,"value_embeds":16777216,"lm_head":4194304,"transformer_matrices":25166336,"scalars":16,"total":50332176');
     // 6 x (50,332,176 - 4,194,304 - 16,777,216 - 16) + attention over SSSL windows (1024 x 3 + 2048, twice).
     const attn = 2 * 12 * 4 * 128 * (1024 * 3 + 2048);
     expect(figures.flops_per_token).toBe(6 * (50_332_176 - 4_194_304 - 16_777_216 - 16) + attn);
+  });
+});
+
+describe("copies of train.ts changed as the agent would change them run with no other edit", () => {
+  /** The test profile's MLP 6x wide with a third layer (a hidden-to-hidden Linear) between its two. */
+  function widerDeeperMlp(source: string): string {
+    let out = replaceOnce(source, "  c_fc: nn.Linear;\n  c_proj: nn.Linear;\n", "  c_fc: nn.Linear;\n  c_mid: nn.Linear;\n  c_proj: nn.Linear;\n");
+    out = replaceOnce(out, "this.c_fc = new nn.Linear(config.nEmbd, 4 * config.nEmbd, { device });",
+      "this.c_fc = new nn.Linear(config.nEmbd, 6 * config.nEmbd, { device });\n    this.c_mid = new nn.Linear(6 * config.nEmbd, 6 * config.nEmbd, { device });");
+    out = replaceOnce(out, "this.c_proj = new nn.Linear(4 * config.nEmbd, config.nEmbd, { device });", "this.c_proj = new nn.Linear(6 * config.nEmbd, config.nEmbd, { device });");
+    return replaceOnce(out, "return this.c_proj.forward(F.reluSquare(this.c_fc.forward(x)));",
+      "return this.c_proj.forward(F.reluSquare(this.c_mid.forward(F.reluSquare(this.c_fc.forward(x)))));");
+  }
+
+  it("a wider MLP with an extra layer: the dry run counts it and a CPU run trains it", async () => {
+    const source = widerDeeperMlp(trainVariant("test"));
+    // The test profile: d 64 (4 heads of 16), 2 layers, vocab 512, sequence 64; layer 1 has the value embedding.
+    const d = 64, V = 512, blockMatrices = 2 * (4 * d * d + d * 6 * d + 6 * d * 6 * d + 6 * d * d) + 32 * 4;
+    const total = V * d * 3 + blockMatrices + 2 * 2;
+    const dry = await runTrain(source, ["--dry-run"], env);
+    expect(dry.exitCode, dry.output).toBe(0);
+    const figures = JSON.parse(/dry_run: (.*)/.exec(dry.output)![1]);
+    expect(figures.num_params).toBe(total);
+    expect(figures.flops_per_token).toBe(6 * blockMatrices + 6 * V * d + 12 * 4 * 16 * (32 + 64));
+
+    const run = await runTrain(source, [], env);
+    expect(run.exitCode, run.output.slice(-2000)).toBe(0);
+    expect(parseSummary(run.output).num_params_M).toBeCloseTo(total / 1e6, 1);
+    const losses: number[] = JSON.parse(readFileSync(run.summaryPath, "utf8")).loss_curve.map(([, l]: [number, number]) => l);
+    expect(losses.slice(-3).reduce((a, b) => a + b) / 3).toBeLessThan(losses[0] * 0.6);
+  });
+
+  it("the optimizer written in plain ops (every fused primitive replaced) trains end to end", async () => {
+    const run = await runTrain(unfusedOptimizer(trainVariant("test")), [], env);
+    expect(run.exitCode, run.output.slice(-2000)).toBe(0);
+    const losses: number[] = JSON.parse(readFileSync(run.summaryPath, "utf8")).loss_curve.map(([, l]: [number, number]) => l);
+    expect(losses.slice(-3).reduce((a, b) => a + b) / 3).toBeLessThan(losses[0] * 0.6);
   });
 });

@@ -20171,6 +20171,9 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
@@ -20226,6 +20229,8 @@ function formatJobSummary(result) {
     `## autoresearch: ${verdict}`,
     ["| | |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n")
   ];
+  for (const warning2 of result.warnings ?? []) parts.push(`> [!WARNING]
+> ${warning2}`);
   if (result.reason) parts.push(`**Why:**
 
 ${fenced(result.reason)}`);
@@ -27089,7 +27094,10 @@ var FIELDS = {
   head_sha: [(v) => text(v) && v !== "", "a commit sha"],
   crash_excerpt: [nullOr(text), "a string or null"],
   reason: [nullOr(text), "a string or null"],
-  loss_curve: [(v) => Array.isArray(v) && v.every(point), "an array of [step, loss] pairs"]
+  loss_curve: [(v) => Array.isArray(v) && v.every(point), "an array of [step, loss] pairs"],
+  warnings: [(v) => v === void 0 || Array.isArray(v) && v.every(text), "an array of strings"],
+  budget_clock: [(v) => v === void 0 || v === "wall" || v === "cpu", '`"wall"` or `"cpu"`'],
+  cpu_share: [(v) => v === void 0 || nullOr(nonNegative)(v), "a number >= 0 or null"]
 };
 var show = (value) => `\`${JSON.stringify(value)?.slice(0, 80) ?? String(value)}\``;
 function parseResult(input) {
@@ -27240,7 +27248,8 @@ async function runAction(inputs) {
       "--cache-dir",
       cacheDir,
       ...flags,
-      ...inputs.keepRunDir ? ["--keep-run-dir"] : []
+      ...inputs.keepRunDir ? ["--keep-run-dir"] : [],
+      ...inputs.noSandbox ? ["--no-sandbox"] : []
     ],
     { cwd: harnessDir, stdout: ["pipe", "inherit"], stderr: "inherit" }
   );
@@ -27274,12 +27283,14 @@ try {
     startupAllowance: getInput("startup-allowance"),
     memoryLimitMb: getInput("memory-limit-mb"),
     heapMb: getInput("heap-mb"),
-    keepRunDir: getInput("keep-run-dir") === "true"
+    keepRunDir: getInput("keep-run-dir") === "true",
+    noSandbox: getInput("no-sandbox") === "true"
   });
   setOutput("status", result.status);
   setOutput("val-bpb", result.val_bpb === null ? "" : String(result.val_bpb));
   setOutput("addon-key", addonKey);
   info(`timings (s since the action started): ${JSON.stringify(timings)}`);
+  for (const warning2 of result.warnings ?? []) warning(warning2);
   if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(formatJobSummary(result)).write();
   if (result.status !== "ok") setFailed(`The experiment ended with status \`${result.status}\`: ${result.reason ?? "see result.json"}`);
 } catch (error2) {

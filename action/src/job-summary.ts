@@ -39,6 +39,7 @@ export function formatJobSummary(result: Result): string {
     `## autoresearch: ${verdict}`,
     ["| | |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n"),
   ];
+  for (const warning of result.warnings ?? []) parts.push(`> [!WARNING]\n> ${warning}`);
   if (result.reason) parts.push(`**Why:**\n\n${fenced(result.reason)}`);
   if (result.crash_excerpt) parts.push(`**End of the log:**\n\n${fenced(result.crash_excerpt)}`);
   const points = samplePoints(result.loss_curve);

@@ -27,11 +27,13 @@ try {
     memoryLimitMb: core.getInput("memory-limit-mb"),
     heapMb: core.getInput("heap-mb"),
     keepRunDir: core.getInput("keep-run-dir") === "true",
+    noSandbox: core.getInput("no-sandbox") === "true",
   });
   core.setOutput("status", result.status);
   core.setOutput("val-bpb", result.val_bpb === null ? "" : String(result.val_bpb));
   core.setOutput("addon-key", addonKey);
   core.info(`timings (s since the action started): ${JSON.stringify(timings)}`);
+  for (const warning of result.warnings ?? []) core.warning(warning);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(formatJobSummary(result)).write();
   if (result.status !== "ok") core.setFailed(`The experiment ended with status \`${result.status}\`: ${result.reason ?? "see result.json"}`);
 } catch (error) {

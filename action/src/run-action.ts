@@ -30,6 +30,8 @@ export interface ActionInputs {
   memoryLimitMb?: string;
   heapMb?: string;
   keepRunDir?: boolean;
+  /** Train without the sandbox (the `no-sandbox` input). */
+  noSandbox?: boolean;
 }
 
 /** Seconds since the action's process started, at the end of each phase. */
@@ -103,7 +105,8 @@ export async function runAction(inputs: ActionInputs): Promise<ActionOutcome> {
   const runner = await execa(
     process.execPath,
     [...node, "src/runner/cli.ts", "run", "--repo", inputs.repoDir, "--base", inputs.baseSha, "--head", inputs.headSha,
-      "--out", inputs.resultDir, "--profile", profile, "--cache-dir", cacheDir, ...flags, ...(inputs.keepRunDir ? ["--keep-run-dir"] : [])],
+      "--out", inputs.resultDir, "--profile", profile, "--cache-dir", cacheDir, ...flags, ...(inputs.keepRunDir ? ["--keep-run-dir"] : []),
+      ...(inputs.noSandbox ? ["--no-sandbox"] : [])],
     { cwd: harnessDir, stdout: ["pipe", "inherit"], stderr: "inherit" },
   );
   const report = JSON.parse(runner.stdout.trim().split("\n").at(-1)!);

@@ -1,16 +1,21 @@
 /**
- * Puts our GPU benchmark results beside PyTorch's from the same run and prints the ratios
- * (issue 5's acceptance figures). Each input is a benchmark's log; its last JSON line counts.
+ * Puts our GPU benchmark results beside PyTorch's from the same run, prints the ratios (the
+ * acceptance figures in bench/RESULTS.md) and records the run there. Each input is a
+ * benchmark's log; its last JSON line counts.
  *
  *   node compare.mjs --ours-train LOG --torch-train LOG [--ours-sssl LOG] [--ours-ops LOG --torch-ops LOG]
  *                    [--smi-ours FILE --smi-torch FILE]   (nvidia-smi memory.used samples, MiB)
+ *                    [--ours-budget LOG --torch-budget LOG --budget-seconds S]
+ *                    [--results bench/RESULTS.md --rows-out FILE --gpu-file FILE --commit SHA --versions TEXT]
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { appendToRuns, formatRows } from "./results-table.ts";
 import type { TrainBenchResult } from "./summarize-steps.ts";
 
 const { values } = parseArgs({
-  options: Object.fromEntries(["ours-train", "torch-train", "ours-sssl", "ours-ops", "torch-ops", "smi-ours", "smi-torch"]
+  options: Object.fromEntries(["ours-train", "torch-train", "ours-sssl", "ours-ops", "torch-ops", "smi-ours", "smi-torch", "ours-budget",
+    "torch-budget", "budget-seconds", "results", "rows-out", "gpu-file", "commit", "versions"]
     .map((k) => [k, { type: "string" }])) as Record<string, { type: "string" }>,
 });
 
@@ -55,6 +60,34 @@ if (oursOps && torchOps) {
   }
 }
 
+const budget = { ours: lastJson<TrainBenchResult>(values["ours-budget"]), torch: lastJson<TrainBenchResult>(values["torch-budget"]) };
+const budgetSeconds = values["budget-seconds"] ? Number(values["budget-seconds"]) : null;
+if (budget.ours || budget.torch) {
+  console.log(`\nval_bpb after ${budgetSeconds} s of training: autoresearch ${fmt(budget.ours?.val_bpb, 4)}, pytorch ${fmt(budget.torch?.val_bpb, 4)}`);
+}
+const rows = formatRows(
+  {
+    date: new Date().toISOString().slice(0, 10),
+    gpu: values["gpu-file"] && existsSync(values["gpu-file"]) ? readFileSync(values["gpu-file"], "utf8").split(",")[0].trim() : (ours?.device ?? "?"),
+    commit: values.commit ?? "?",
+    versions: values.versions ?? "?",
+    budgetSeconds,
+  },
+  [
+    { impl: "autoresearch", pattern: "L", train: ours ?? budget.ours, valBpb: budget.ours?.val_bpb ?? null },
+    { impl: "PyTorch, torch.compile", pattern: "L", train: torch ?? budget.torch, valBpb: budget.torch?.val_bpb ?? null },
+    { impl: "autoresearch", pattern: "SSSL", train: sssl, valBpb: null },
+  ],
+);
+if (rows.length) {
+  console.log(`\n${rows.join("\n")}`);
+  if (values["rows-out"]) writeFileSync(values["rows-out"], `${rows.join("\n")}\n`);
+  if (values.results) {
+    writeFileSync(values.results, appendToRuns(readFileSync(values.results, "utf8"), rows));
+    console.log(`appended ${rows.length} rows to ${values.results}`);
+  }
+}
+
 console.log(JSON.stringify({
   bench: "gpu",
   device: ours?.device ?? torch?.device ?? null,
@@ -68,6 +101,7 @@ console.log(JSON.stringify({
   gpu_memory_ratio: ratio(smi.ours, smi.torch),
   startup_s: ours?.startup_s ?? null,
   startup_s_torch: torch?.startup_s ?? null,
-  val_bpb_delta: ours?.val_bpb != null && torch?.val_bpb != null ? ours.val_bpb - torch.val_bpb : null,
+  val_bpb_delta: budget.ours?.val_bpb != null && budget.torch?.val_bpb != null ? budget.ours.val_bpb - budget.torch.val_bpb : null,
+  budget_seconds: budgetSeconds,
   op_ratios: opRatios,
 }));

@@ -2,24 +2,29 @@
 # Packs into .device/ (git-ignored; name it in the device tool's `carry`) what bench/gpu/run.sh
 # needs on a GPU host that has no node, npm or network: node itself, the packages that build the
 # addon, the bundled tests and benchmarks, and the benchmark token file.
-#   bench/gpu/pack.sh [TRAIN_TOKENS]     (default 16000000; the token file is xz-compressed)
-# Data: AUTORESEARCH_DATA (default ../shared/data/corpus), tokenized with the tokenizer that
-# `npx tsx prepare.ts --source DIR` trains (run here first if it is missing).
+#   bench/gpu/pack.sh [--no-node] [TRAIN_TOKENS]   (default 16000000; the token file is xz-compressed)
+# --no-node makes only the bundles and the token file: what run.sh makes for itself on a GPU
+# machine that has node and npm. Data: AUTORESEARCH_DATA (default ../shared/data/corpus where it
+# exists, else prepare.ts's own source), tokenized with the tokenizer that
+# `npx tsx prepare.ts [--source DIR]` trains (run it first if it is missing).
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
+with_node=1
+[ "${1:-}" = "--no-node" ] && { with_node=0; shift; }
 train_tokens=${1:-16000000}
-export AUTORESEARCH_DATA=${AUTORESEARCH_DATA:-$root/../shared/data/corpus}
+[ -z "${AUTORESEARCH_DATA:-}" ] && [ -d "$root/../shared/data/corpus" ] && export AUTORESEARCH_DATA=$root/../shared/data/corpus
 mkdir -p .device
 grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
 
-[ -f .device/node.xz ] || bash "${PACK_NODE:-$root/../shared/tools/pack-node.sh}"
-
-rm -rf .device/node_modules
-npx tsx bench/gpu/dependency-closure.ts cmake-js node-addon-api node-api-headers | while read -r dir; do
-  mkdir -p ".device/$(dirname "$dir")"
-  cp -r "$dir" ".device/$dir"
-done
+if [ "$with_node" -eq 1 ]; then
+  [ -f .device/node.xz ] || bash "${PACK_NODE:-$root/../shared/tools/pack-node.sh}"
+  rm -rf .device/node_modules
+  npx tsx bench/gpu/dependency-closure.ts cmake-js node-addon-api node-api-headers | while read -r dir; do
+    mkdir -p ".device/$(dirname "$dir")"
+    cp -r "$dir" ".device/$dir"
+  done
+fi
 
 npx tsx bench/gpu/bundle.ts .device/js
 

@@ -1,28 +1,55 @@
 #!/usr/bin/env bash
-# The GPU host's script: builds the CUDA addon, runs the CUDA op tests, then times our kernels
-# and train.ts against PyTorch on the same GPU and tokens, writing every log under $OUT.
-# Prepare here with bench/gpu/pack.sh, then on the host, from the repository root:
+# The whole GPU check, one command, from the repository root of a Linux machine with an NVIDIA
+# GPU, the CUDA toolkit (nvcc, cuBLASLt) and Node 20+; PyTorch (python3 -c "import torch") for
+# the side-by-side figures. It builds the CUDA addon, runs the GPU tests, benchmarks our ops and
+# train.ts against PyTorch on the same GPU and tokens, compares val_bpb after a fixed budget,
+# prints a results table and appends it to bench/RESULTS.md. Logs go to $OUT.
+#   bench/gpu/run.sh                          build test ops train budget 120   (about 12 min on an H100)
 #   bench/gpu/run.sh [build] [test] [ops] [train] [profile] [budget SECONDS]
-#   (default: build test ops train profile)
-# `budget S` trains both sides for S seconds and compares val_bpb (issue 5 asks for 120).
+# Data: AUTORESEARCH_DATA (a directory of shards; default: prepare.ts's own source) feeds the
+# tokenizer and the token file both sides train on. docs/gpu.md explains each stage.
+# On a host without node or npm, bench/gpu/pack.sh fills .device/ beforehand and this script
+# runs from there (docs/gpu.md, "A host without Node").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/autoresearch-gpu}
 mkdir -p "$OUT"
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test ops train profile)
+[ ${#stages[@]} -eq 0 ] && stages=(build test ops train budget 120)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 log() { echo "=== $* ($(date +%T))"; }
+die() { echo "run.sh: $*" >&2; exit 1; }
 failed=0
 
-# CMake finds nvcc through CUDACXX; node is carried xz-compressed, the build packages as node_modules.
+# CMake finds nvcc through CUDACXX.
 [ -x /usr/local/cuda/bin/nvcc ] && export CUDACXX=/usr/local/cuda/bin/nvcc PATH=/usr/local/cuda/bin:$PATH
-xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node
-mkdir -p /tmp/bin && ln -sf /tmp/node /tmp/bin/node
-export PATH=/tmp/bin:$PATH
-[ -e node_modules ] || ln -s .device/node_modules node_modules
+command -v nvidia-smi > /dev/null || die "nvidia-smi not found: this needs a machine with an NVIDIA GPU and its driver"
+
+if ! command -v node > /dev/null && [ -f .device/node.xz ]; then
+  # Carried mode (pack.sh): node xz-compressed, the build's packages and the bundles in .device/.
+  carried=1
+  xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node
+  mkdir -p /tmp/bin && ln -sf /tmp/node /tmp/bin/node
+  export PATH=/tmp/bin:$PATH
+  [ -e node_modules ] || ln -s .device/node_modules node_modules
+else
+  # A developer's machine: node and npm from PATH; the bundles and the token file are made here.
+  carried=0
+  command -v node > /dev/null && command -v npm > /dev/null || die "node and npm (Node 20 or later) are needed on PATH (or .device/ from bench/gpu/pack.sh)"
+  [ -d node_modules ] || { log "npm install"; npm install --no-audit --no-fund > "$OUT/npm-install.log" 2>&1 || die "npm install failed: see $OUT/npm-install.log"; }
+  if [ ! -f .device/js/bundle.json ] || [ ! -f .device/tokens.bin.xz ]; then
+    log "preparing data, bundles and the token file"
+    npx tsx prepare.ts ${AUTORESEARCH_DATA:+--source "$AUTORESEARCH_DATA"} 2>&1 | tail -2
+    bash bench/gpu/pack.sh --no-node "${TRAIN_TOKENS:-16000000}" || die "bench/gpu/pack.sh failed"
+  fi
+fi
 export AUTORESEARCH_ADDON=$PWD/build/Release/autoresearch.node
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+torch=1
+python3 -c "import torch; assert torch.cuda.is_available()" 2> /dev/null || {
+  torch=0
+  echo "PyTorch with CUDA not found (pip install torch): our side runs alone, with no ratios"
+}
 
 # Runs a benchmark with its launch time exported, sampling the GPU's memory.used meanwhile.
 timed() {
@@ -35,29 +62,32 @@ timed() {
   kill $smi
   [ "$rc" -eq 0 ] || { echo "$name exited with $rc"; failed=1; }
 }
+torch_side() { [ "$torch" -eq 1 ] && timed "$@"; }
 
 if wants build; then
   log build
   node node_modules/cmake-js/bin/cmake-js compile -d native -O build 2>&1 | tee "$OUT/build.log" | grep -E "error|warning|autoresearch|Linking" || true
   node -e "const i = require(process.env.AUTORESEARCH_ADDON).backendInfo(); console.log(i); if (!i.cuda) process.exit(1)" \
-    || { echo "the addon has no usable CUDA backend: see $OUT/build.log"; exit 1; }
+    || die "the addon has no usable CUDA backend: see $OUT/build.log"
 fi
 
 if wants test; then
-  log "CUDA op tests"
-  node .device/js/cuda-tests.mjs 2>&1 | tee "$OUT/tests.log"
+  log "GPU tests (every op against the CPU backend)"
+  if [ "$carried" -eq 1 ]; then node .device/js/cuda-tests.mjs 2>&1 | tee "$OUT/tests.log"
+  else npx vitest run test/engine/cuda test/native 2>&1 | tee "$OUT/tests.log"; fi
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
 fi
 
 if wants ops; then
   log "per-op benchmarks"
   timed ops-ours node .device/js/ops-bench.mjs
-  timed ops-torch python3 bench/torch/ops_bench.py
+  torch_side ops-torch python3 bench/torch/ops_bench.py
 fi
 
 [ -f /tmp/tokens.bin ] || xz -dc .device/tokens.bin.xz > /tmp/tokens.bin
 export AR_TOKENS=/tmp/tokens.bin
-compare=(node .device/js/compare.mjs --ours-ops "$OUT/ops-ours.log" --torch-ops "$OUT/ops-torch.log")
+compare=(node .device/js/compare.mjs --ours-ops "$OUT/ops-ours.log" --torch-ops "$OUT/ops-torch.log"
+  --gpu-file "$OUT/gpu.txt" --results bench/RESULTS.md --rows-out "$OUT/results-rows.md")
 
 # When ours runs out of GPU memory at the full device batch, both sides run at half of it (the
 # same optimizer step in twice the micro-steps), so the comparison stays like for like.
@@ -75,7 +105,7 @@ if wants train; then
   log "training steps, WINDOW_PATTERN L on both sides, then ours with SSSL"
   timed train-ours-L env AR_BENCH_STEPS="${STEPS:-20}" node .device/js/train-L.mjs
   fits train-ours-L || timed train-ours-L env AR_BENCH_STEPS="${STEPS:-20}" node .device/js/train-L-half.mjs
-  timed train-torch-L python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --steps "${STEPS:-20}" --device-batch "$torch_batch"
+  torch_side train-torch-L python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --steps "${STEPS:-20}" --device-batch "$torch_batch"
   timed train-ours-SSSL env AR_BENCH_STEPS="${STEPS:-20}" node ".device/js/train-SSSL$variant.mjs"
   compare+=(--ours-train "$OUT/train-ours-L.log" --torch-train "$OUT/train-torch-L.log" --ours-sssl "$OUT/train-ours-SSSL.log"
     --smi-ours "$OUT/train-ours-L.smi" --smi-torch "$OUT/train-torch-L.smi")
@@ -88,13 +118,17 @@ fi
 
 if wants budget; then
   seconds=${stages[-1]}
+  [[ "$seconds" =~ ^[0-9]+$ ]] || die "budget takes a number of seconds as the last argument, got \`$seconds\`"
   log "val_bpb after ${seconds}s of training on both sides"
   timed budget-ours env AR_BENCH_SECONDS="$seconds" node ".device/js/train-L$variant.mjs"
   fits budget-ours || timed budget-ours env AR_BENCH_SECONDS="$seconds" node .device/js/train-L-half.mjs
-  timed budget-torch python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --time-budget "$seconds" --device-batch "$torch_batch"
-  compare+=(--ours-train "$OUT/budget-ours.log" --torch-train "$OUT/budget-torch.log")
+  torch_side budget-torch python3 bench/torch/train_bench.py --tokens "$AR_TOKENS" --window-pattern L --time-budget "$seconds" --device-batch "$torch_batch"
+  compare+=(--ours-budget "$OUT/budget-ours.log" --torch-budget "$OUT/budget-torch.log" --budget-seconds "$seconds")
 fi
 
-log compare
-"${compare[@]}" | tee "$OUT/compare.log"
+log "results"
+commit=$(git rev-parse --short HEAD 2> /dev/null || echo "?")
+versions="node $(node --version), $(nvcc --version | grep -o 'release [0-9.]*' | head -1), $( [ "$torch" -eq 1 ] && python3 -c 'import torch; print("torch", torch.__version__)')"
+"${compare[@]}" --commit "$commit" --versions "$versions" | tee "$OUT/compare.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
 exit $failed

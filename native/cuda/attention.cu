@@ -71,6 +71,15 @@ constexpr int kTiles = kBlock / 8;  // 8-column accumulator tiles across one 64-
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
+// 2^x by the hardware's approximation (2 ulp, -inf -> 0). The bf16 flash kernels round P to bf16
+// right after, so this is exact enough there; the build has no --use_fast_math, so every other
+// exp stays precise.
+__device__ __forceinline__ float fastExp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
 template <int D> constexpr int kPitch = D + 8;  // smem row pitch in elements: +16 bytes keeps ldmatrix conflict-free
 template <int D> constexpr int kTileElems = kBlock * kPitch<D>;
 
@@ -232,7 +241,7 @@ __global__ void __launch_bounds__(kFlashThreads) flashForwardKernel(const nvbf* 
       rowMax[r] = fmaxf(rowMax[r], __shfl_xor_sync(0xffffffffu, rowMax[r], 1));
       rowMax[r] = fmaxf(rowMax[r], __shfl_xor_sync(0xffffffffu, rowMax[r], 2));
       base[r] = rowMax[r] == -INFINITY ? 0.f : rowMax[r];  // a row with nothing visible yet stays at zero
-      const float alpha = exp2f(m[r] - base[r]);
+      const float alpha = fastExp2(m[r] - base[r]);
       m[r] = rowMax[r];
       l[r] *= alpha;
 #pragma unroll
@@ -242,7 +251,7 @@ __global__ void __launch_bounds__(kFlashThreads) flashForwardKernel(const nvbf* 
       }
     }
     forEachScore(s, [&](float& x, int, int e) {
-      x = exp2f(x - base[e / 2]);
+      x = fastExp2(x - base[e / 2]);
       l[e / 2] += x;  // this thread's share; the quad is summed once at the end
     });
     accumulatePV<D>(o, s, sV + buf * kTileElems<D>, lane);
@@ -324,7 +333,7 @@ __global__ void __launch_bounds__(kFlashThreads) flashBackwardKVKernel(const nvb
     forEachScore(p, [&](float& x, int n, int e) {
       const int qi = fragCol(lane, n, e);
       const bool keep = !masked || visible(q0 + qi, k0 + warp * 16 + fragRow(lane, e), window, T);
-      x = keep ? exp2f(x * scaleLog2 - bLse[qi] * kLog2e) : 0.f;
+      x = keep ? fastExp2(x * scaleLog2 - bLse[qi] * kLog2e) : 0.f;
     });
     accumulatePV<D>(dvAcc, p, bO, lane);  // dV += P^T dout
 
@@ -392,7 +401,7 @@ __global__ void __launch_bounds__(kFlashThreads) flashBackwardQKernel(const nvbf
     scoresTile<D>(p, myQ, bK, lane);
     forEachScore(p, [&](float& x, int n, int e) {
       const bool keep = !masked || visible(q0 + warp * 16 + fragRow(lane, e), k0 + fragCol(lane, n, e), window, T);
-      x = keep ? exp2f(x * scaleLog2 - rowLse[e / 2]) : 0.f;
+      x = keep ? fastExp2(x * scaleLog2 - rowLse[e / 2]) : 0.f;
     });
     // dS = P (dout V^T - dsum), then dQ += dS K.
     float ds[kTiles][4];

@@ -84,7 +84,10 @@ class CudaBackend final : public Backend {
     uint64_t keep = std::numeric_limits<uint64_t>::max();
     CUDA_CHECK(cudaMemPoolSetAttribute(c.pool, cudaMemPoolAttrReleaseThreshold, &keep));
     CUDA_CHECK(cudaMalloc(&c.indexError, sizeof(cuda::IndexError)));
-    CUDA_CHECK(cudaMemset(c.indexError, 0, sizeof(cuda::IndexError)));
+    // Cleared on the engine's own stream: the legacy default stream does not order with a
+    // non-blocking one, so a plain cudaMemset could land after the first kernel's report.
+    CUDA_CHECK(cudaMemsetAsync(c.indexError, 0, sizeof(cuda::IndexError), c.stream));
+    CUDA_CHECK(cudaStreamSynchronize(c.stream));
     CUDA_CHECK(cudaMallocHost(&c.indexErrorHost, sizeof(cuda::IndexError)));
     cuda::current = &ctx_;
   }

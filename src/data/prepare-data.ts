@@ -7,7 +7,7 @@ import type { DataLayout } from "./resolve-data-layout.ts";
 import { Tokenizer } from "./tokenizer.ts";
 import { loadTokenizer, saveTokenizer } from "./tokenizer-files.ts";
 import { trainingTexts } from "./training-texts.ts";
-import { writeSyntheticShards } from "./write-synthetic-shards.ts";
+import { validationSeedFile, writeSyntheticShards } from "./write-synthetic-shards.ts";
 
 /** Options for {@link prepareData}. */
 export interface PrepareDataOptions {
@@ -32,7 +32,10 @@ export async function prepareData(profile: Profile, layout: DataLayout, options:
     log(`data: ${source.trainShards} training shards + validation shard ${CLIMBMIX_VAL_SHARD} from ${source.baseUrl} into ${layout.shardDir}`);
     await downloadShards(source.baseUrl, indices, layout.shardDir, { ...options.download, progress });
   } else if (source.kind === "synthetic") {
-    log(`data: synthetic corpus (seed ${source.seed}), ${source.trainShards} training shards + 1 validation shard into ${layout.shardDir}`);
+    log(
+      `data: synthetic corpus, ${source.trainShards} training shards (seed ${source.seed}) + 1 validation shard ` +
+        `(secret seed, kept in ${validationSeedFile(layout.shardDir)}) into ${layout.shardDir}`,
+    );
     await writeSyntheticShards(layout.shardDir, source);
   } else log(`data: local shards in ${layout.shardDir}`);
   const shards = await listShards(layout.shardDir);

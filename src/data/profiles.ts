@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { BudgetClockKind } from "./budget-reading.ts";
 
 /** Where a profile's data comes from unless a directory or mirror is given. */
 export type ProfileSource =
@@ -17,6 +18,8 @@ export interface Profile {
   /** Tokenizer vocabulary, special tokens included. */
   VOCAB_SIZE: number;
   source: ProfileSource;
+  /** What the time budget counts: the reference's wall clock on the GPU, CPU time on a shared CPU. */
+  budgetClock: BudgetClockKind;
 }
 
 /** The reference setup (an H100 trains it in 5 minutes). */
@@ -27,13 +30,15 @@ const DEFAULT: Profile = {
   EVAL_TOKENS: 40 * 524288,
   VOCAB_SIZE: 8192,
   source: { kind: "climbmix", trainShards: 10 },
+  budgetClock: "wall",
 };
 
 /**
  * The named profiles. `cpu` is for the local loop on a laptop: a ~1M-parameter model sees
  * about a million tokens in a minute, and 65,536 evaluation tokens take a few seconds.
  * `test` is the smallest setup that still exercises every part, for tests.
- * Both use the built-in synthetic corpus, so they need no network.
+ * Both use the built-in synthetic corpus, so they need no network, and count CPU time as their
+ * budget, so that other work on a laptop does not decide how much a run trains.
  */
 export const PROFILES: Readonly<Record<string, Profile>> = {
   default: DEFAULT,
@@ -44,6 +49,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     EVAL_TOKENS: 65536,
     VOCAB_SIZE: 2048,
     source: { kind: "synthetic", trainShards: 6, shardBytes: 1_000_000, seed: 1 },
+    budgetClock: "cpu",
   },
   test: {
     name: "test",
@@ -52,6 +58,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     EVAL_TOKENS: 4096,
     VOCAB_SIZE: 512,
     source: { kind: "synthetic", trainShards: 2, shardBytes: 100_000, seed: 2 },
+    budgetClock: "cpu",
   },
 };
 

@@ -1,4 +1,5 @@
 /** The end-of-run summary: the reference's `---` block on stdout plus the same figures as JSON. */
+import type { BudgetClockKind } from "./budget-reading.ts";
 import { writeFileAtomic } from "./write-file-atomic.ts";
 
 export interface RunSummary {
@@ -14,6 +15,8 @@ export interface RunSummary {
   depth: number;
   /** [step, loss] per optimizer step, for charts. */
   loss_curve?: [number, number][];
+  /** What the budget counted (prepare.ts adds it from the profile). */
+  budget_clock?: BudgetClockKind;
 }
 
 /** The summary block, key for key and format for format as the reference prints it. */
@@ -31,10 +34,12 @@ export function formatSummary(s: RunSummary): string {
     line("num_steps", String(s.num_steps)),
     line("num_params_M", s.num_params_M.toFixed(1)),
     line("depth", String(s.depth)),
+    // Not in the reference's block, which always counts wall time: `cpu` on the CPU profiles.
+    ...(s.budget_clock ? [line("budget_clock", s.budget_clock)] : []),
   ].join("\n");
 }
 
-/** Parses a summary block back into numbers (what the runner and tests read from a log). */
+/** Parses a summary block's numbers (what the runner and tests read from a log); words such as the budget clock's are left out. */
 export function parseSummary(log: string): Record<string, number | null> {
   const start = log.lastIndexOf("\n---\n");
   if (start < 0) throw new Error("No `---` summary block found in the log");
@@ -42,7 +47,8 @@ export function parseSummary(log: string): Record<string, number | null> {
   for (const line of log.slice(start + 5).split("\n")) {
     const m = /^([a-z_M]+):\s+(\S+)\s*$/.exec(line);
     if (!m) break;
-    out[m[1]] = m[2] === "n/a" ? null : Number(m[2]);
+    if (m[2] === "n/a") out[m[1]] = null;
+    else if (Number.isFinite(Number(m[2]))) out[m[1]] = Number(m[2]);
   }
   return out;
 }

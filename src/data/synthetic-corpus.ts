@@ -48,9 +48,12 @@ interface Character {
 /**
  * An endless, deterministic stream of English-like documents (stories, sums, lexicon entries,
  * questions and answers) for the CPU and test profiles, which must work with no network.
+ * `seed` fixes the world (the invented words and their meanings); `streamSeed` picks the
+ * documents written about it, so a validation stream from a secret seed describes the same
+ * world as the training stream without repeating it.
  */
-export function* syntheticDocuments(seed: number): Generator<string> {
-  const random = new SeededRandom(seed);
+export function* syntheticDocuments(seed: number, streamSeed = seed): Generator<string> {
+  const random = new SeededRandom(streamSeed);
   const lexicon = makeLexicon(new SeededRandom(seed ^ 0x5eed));
   const kinds = [story, story, story, sums, lexiconEntries, questions];
   for (;;) yield random.pick(kinds)(random, lexicon);

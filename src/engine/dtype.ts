@@ -15,4 +15,5 @@ export function isFloat(dtype: DType): boolean {
   return dtype !== "i32";
 }
 
-export type Device = "cpu" | "cuda";
+/** Where a tensor lives; "meta" has shapes and dtypes but no memory (see meta.ts). */
+export type Device = "cpu" | "cuda" | "meta";

@@ -5,6 +5,7 @@
  */
 import { native } from "./native.ts";
 import { DTYPE_ID, type DType, type Device } from "./dtype.ts";
+import { META_STORAGE_ID } from "./meta.ts";
 
 /** A native allocation. `generation` is null for persistent storage. */
 export class Storage {
@@ -69,6 +70,8 @@ export function logAllocationsTo<T>(log: Storage[] | null, fn: () => T): T {
 
 /** Allocates `numel` elements; persistent inside `persistent(...)` or when asked. */
 export function allocate(device: Device, dtype: DType, numel: number, persistent = persistentDepth > 0): Storage {
+  // Meta storage holds no memory, so nothing frees it: it is persistent.
+  if (device === "meta") return new Storage(META_STORAGE_ID, device, dtype, numel, null);
   const id = native.alloc(device, DTYPE_ID[dtype], numel, !persistent);
   const storage = new Storage(id, device, dtype, numel, persistent ? null : arenaGeneration);
   allocationLog?.push(storage);

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { KernelTable } from "../../native/write-kernel-types.ts";
 import type { Id, NativeKernels } from "./native-kernels.ts";
+import { skippingMeta } from "./meta.ts";
 
 /**
  * The native addon's functions: the memory functions below, and the kernels, whose signatures
@@ -38,4 +39,4 @@ function load(): NativeAddon {
 }
 
 /** The loaded addon, shared by every engine module. */
-export const native: NativeAddon = load();
+export const native: NativeAddon = skippingMeta(load());

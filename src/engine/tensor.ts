@@ -72,6 +72,7 @@ export class Tensor {
   /** Reads the values to the host (bf16 comes back as Float32Array). */
   toArray(): Float32Array | Float64Array | Int32Array {
     this.assertAlive("toArray");
+    if (this.device === "meta") throw new Error(`toArray: tensor ${formatShape(this.shape)} ${this.dtype} is on the meta device, which holds no values`);
     const c = this.contiguous();
     const raw = native.download(c.storage.id, c.offset, c.numel);
     return raw instanceof Uint16Array ? bf16ToFloats(raw) : raw;
@@ -123,6 +124,8 @@ export class Tensor {
   flatten(): Tensor { return ops.reshape(this, [this.numel]); }
   transpose(d0: number, d1: number): Tensor { return ops.transpose(this, d0, d1); }
   get T(): Tensor { return ops.transpose(this, -2, -1); }
+  /** The last two dims swapped (a batch of matrices transposed), like PyTorch's `.mT`. */
+  get mT(): Tensor { return this.T; }
   permute(...dims: number[]): Tensor { return ops.permute(this, dims); }
   slice(dim: number, start: number, end: number): Tensor { return ops.slice(this, dim, start, end); }
   unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }

@@ -4,7 +4,7 @@ import type { Decision } from "../research/judge.ts";
 import type { ResearchState } from "../research/plan.ts";
 import type { ResearchConfig } from "../research/research-config.ts";
 import type { ExperimentSpec, Forge } from "../research/research-step.ts";
-import { decisionHeadline } from "../research/render-decision.ts";
+import { decisionHeadline, decisionRule } from "../research/render-decision.ts";
 import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
 import { renderExperimentBody } from "./experiment-body.ts";
@@ -175,7 +175,7 @@ export class GitHubForge implements Forge {
         commit_message: [
           experiment.hypothesis,
           "",
-          `${metric}; ${decision.runs} run(s) against ${decision.parentRuns}, noise σ ${decision.sigma.toFixed(6)}, threshold ${decision.threshold!.toFixed(6)} (k = ${decision.k}).`,
+          `${metric}; ${decisionRule(decision)}`,
           `Autoresearch-Experiment: ${experiment.n}`,
         ].join("\n"),
       })

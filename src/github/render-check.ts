@@ -1,5 +1,6 @@
 import type { Experiment, Measurement } from "../research/experiment.ts";
 import type { Decision } from "../research/judge.ts";
+import { formatCpuShare } from "../research/contention.ts";
 import { renderDecision } from "../research/render-decision.ts";
 import type { Result } from "../runner/result.ts";
 
@@ -44,6 +45,7 @@ function runTable(result: Result): string[] {
     ["num_params_M", result.num_params_M.toFixed(1)],
     ["depth", result.depth],
     ["profile / seed", `${result.profile} / ${result.seed}`],
+    ["budget clock", result.budget_clock === "cpu" ? `CPU time, CPU share ${result.cpu_share == null ? "n/a" : formatCpuShare(result.cpu_share)}` : result.budget_clock ? "wall time" : null],
   ];
   return ["| | |", "|---|---:|", ...rows.map(([k, v]) => `| ${k} | ${v ?? "n/a"} |`)];
 }
@@ -55,7 +57,7 @@ function runTable(result: Result): string[] {
  * @param next - what happens now, e.g. "Merged." or "Re-running with seed 43."
  */
 export function renderCheck(experiment: Experiment, measurement: Measurement, decision: Decision | null, result: Result | null, next: string): CheckOutput {
-  const runs = decision && decision.runs > 1 ? `, mean of ${decision.runs} runs` : "";
+  const runs = decision && decision.runs > 1 ? `, mean of ${decision.runs} ${decision.fresh ? "fresh " : ""}runs` : "";
   const mean = decision?.candidate ?? measurement.valBpb;
   const value = mean === null ? measurement.status : `val_bpb ${mean.toFixed(6)}`;
   const outcome = decision?.outcome ?? (experiment.kind === "baseline" ? "baseline" : "measured");

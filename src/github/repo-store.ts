@@ -170,7 +170,7 @@ export class RepoStore {
     const files = {} as ResearchFiles;
     for (const path of RESEARCH_FILES) {
       const sha = shas[path];
-      // README.md and program.md may be missing; the agent then reads an empty file.
+      // program.md may be missing; the agent then reads an empty file.
       files[path] = sha === undefined ? "" : await this.#object(sha, async () => {
         const { data } = await octokit.rest.git.getBlob({ ...this.repo, file_sha: sha });
         return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8").toString("utf8");

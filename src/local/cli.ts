@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DEFAULT_CONFIG } from "../research/research-config.ts";
 import type { PlanSettings } from "../research/plan.ts";
+import { findSandbox, NO_SANDBOX_FLAG, NO_SANDBOX_WARNING, SandboxUnavailableError } from "../runner/sandbox.ts";
 import { TRAIN_PROFILE_OVERRIDES } from "../runner/train-profiles.ts";
 import { checkReachable, chooseAgent } from "./choose-agent.ts";
 import { CliError, EXIT } from "./cli-error.ts";
@@ -58,6 +59,8 @@ Run \`autoresearch <command> --help\` for a command's options.
 ${EXIT_HELP}`;
 
 const DIR_OPTION = "  --dir PATH          the work repository (default: the current directory)";
+const NO_SANDBOX_OPTION = `  ${NO_SANDBOX_FLAG.padEnd(20)}train without the bwrap sandbox (where bwrap cannot run); every
+                      result then warns that its val_bpb is unprotected`;
 const PROFILE_NAMES = "cpu, gpu or test";
 
 interface Command {
@@ -92,7 +95,7 @@ const COMMANDS: Record<string, Command> = {
     help: `Usage: autoresearch init [DIR]
 
 Creates a git repository at DIR (default ${DEFAULT_WORK_DIR}) on the branch \`${WORK_BRANCH}\`, with a first
-commit of this package's train.ts, prepare.ts, program.md and README.md. An existing work
+commit of this package's train.ts, prepare.ts and program.md. An existing work
 repository is left as it is.`,
     options: {},
     positionals: 1,
@@ -118,14 +121,19 @@ Options:
   --agent NAME        openai or offline (default: openai when OPENAI_API_KEY or
                       OPENAI_BASE_URL is set, else offline)
   --model NAME        the LLM's model (default: OPENAI_MODEL, else ${DEFAULT_CONFIG.agent.model})
+${NO_SANDBOX_OPTION}
 ${DIR_OPTION}
 
 Environment: OPENAI_API_KEY, OPENAI_BASE_URL (any OpenAI-compatible endpoint), OPENAI_MODEL,
 AUTORESEARCH_CACHE_DIR (the data cache), AUTORESEARCH_DATA (a directory of shards).
 
 ${EXIT_HELP}`,
-    options: { experiments: { type: "string" }, profile: { type: "string" }, agent: { type: "string" }, model: { type: "string" }, dir: { type: "string" } },
+    options: {
+      experiments: { type: "string" }, profile: { type: "string" }, agent: { type: "string" }, model: { type: "string" }, dir: { type: "string" },
+      "no-sandbox": { type: "boolean" },
+    },
     async run(values) {
+      const noSandbox = await checkSandbox(values["no-sandbox"] === true);
       const experiments = integerOf("experiments", (values.experiments as string) ?? String(DEFAULT_CONFIG.budget.experimentsPerNight), 0);
       const profile = profileOf((values.profile as string) ?? "cpu");
       const provider = values.agent as string | undefined;
@@ -142,7 +150,7 @@ ${EXIT_HELP}`,
       process.on("SIGINT", onInterrupt);
       const { stopped, forge } = await runLocal({
         repo, harnessDir: HARNESS, profile, experiments, agent: choice.agent, settings: LOCAL_SETTINGS, display,
-        stopRequested: () => stopRequested, signal: interrupt.signal, ...dataEnv(),
+        stopRequested: () => stopRequested, signal: interrupt.signal, noSandbox, ...dataEnv(),
       }).finally(() => process.off("SIGINT", onInterrupt));
       await printReport(forge);
       const how = interrupt.signal.aborted ? "at once (a run in progress is killed and not recorded)" : "after the current step";
@@ -179,18 +187,20 @@ and writes result.json and train.log under runs/.
 
 Options:
   --profile NAME      ${PROFILE_NAMES} (default gpu, the reference setup)
+${NO_SANDBOX_OPTION}
 ${DIR_OPTION}
 
 ${EXIT_HELP}`,
-    options: { profile: { type: "string" }, dir: { type: "string" } },
+    options: { profile: { type: "string" }, dir: { type: "string" }, "no-sandbox": { type: "boolean" } },
     async run(values) {
+      const noSandbox = await checkSandbox(values["no-sandbox"] === true);
       const profile = profileOf((values.profile as string) ?? "gpu");
       await runPrepare(HARNESS, profile);
       // Training runs in its own process group, which a plain exit on Ctrl-C would leave running.
       const stop = new AbortController();
       const onStop = () => stop.abort();
       process.once("SIGINT", onStop);
-      const run = await trainWorkingCopy({ dir: (values.dir as string) ?? ".", harnessDir: HARNESS, profile, echo: process.stdout, signal: stop.signal, ...dataEnv() })
+      const run = await trainWorkingCopy({ dir: (values.dir as string) ?? ".", harnessDir: HARNESS, profile, echo: process.stdout, signal: stop.signal, noSandbox, ...dataEnv() })
         .catch((error: unknown) => {
           if (stop.signal.aborted) return null;
           throw error;
@@ -225,6 +235,21 @@ ${DIR_OPTION}`,
     },
   },
 };
+
+/**
+ * Fails before any work when training could not be sandboxed (the message names the command
+ * that installs bwrap); with the opt-out, says once what it costs. Returns the opt-out.
+ */
+async function checkSandbox(noSandbox: boolean): Promise<boolean> {
+  if (noSandbox) {
+    console.error(`autoresearch: warning: ${NO_SANDBOX_WARNING}`);
+    return true;
+  }
+  await findSandbox().catch((error: unknown) => {
+    throw error instanceof SandboxUnavailableError ? new CliError(error.message, EXIT.run) : error;
+  });
+  return false;
+}
 
 /** Writes the report files and prints the table and where they are. */
 async function printReport(forge: GitForge): Promise<void> {

@@ -4,6 +4,7 @@ import { latestMeasurement, type Commit, type Experiment, type Measurement, type
 import type { Decision } from "../research/judge.ts";
 import type { ResearchState } from "../research/plan.ts";
 import type { ExperimentSpec, Forge } from "../research/research-step.ts";
+import { decisionRule } from "../research/render-decision.ts";
 import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
 import { commitTree, git, GitError, resolveRef, treeWithFile } from "./git.ts";
@@ -95,13 +96,7 @@ export class GitForge implements Forge {
 
   async readFiles(commit: Commit): Promise<ResearchFiles> {
     const files = {} as ResearchFiles;
-    for (const path of RESEARCH_FILES) {
-      // A repository without a README still works: the agent gets an empty one.
-      files[path] = await git(this.dir, ["show", `${commit.sha}:${path}`], undefined, true).catch((error: unknown) => {
-        if (error instanceof GitError && path === "README.md") return "";
-        throw error;
-      });
-    }
+    for (const path of RESEARCH_FILES) files[path] = await git(this.dir, ["show", `${commit.sha}:${path}`], undefined, true);
     return files;
   }
 
@@ -157,7 +152,7 @@ export class GitForge implements Forge {
       throw new Error(`Expected ${e.branch} to be measured on the head of ${this.branch} (${short(before.sha)}), got it measured on ${short(e.parent.sha)}`);
     }
     const metric = `val_bpb ${decision.candidate!.toFixed(6)} (${signed(decision.delta!)} vs ${decision.parent!.toFixed(6)})`;
-    const rule = `${decision.runs} run(s) against ${decision.parentRuns}, noise σ ${decision.sigma.toFixed(6)}, threshold ${decision.threshold!.toFixed(6)} (k = ${decision.k}).`;
+    const rule = decisionRule(decision);
     // The experiment's parent is the head, so its tree is the squash merge.
     const squash = await commitTree(this.dir, e.head.tree, [before.sha], message(`${e.title}: ${metric} [${e.branch}]`, [e.hypothesis, "", rule], e.n, e.seed));
     const refs = await this.#advanceResearchBranch(before.sha, squash);

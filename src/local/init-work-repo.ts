@@ -11,9 +11,9 @@ export const WORK_BRANCH = "main";
 
 /**
  * Creates a work repository at `dir`: a git repository on `main` whose first commit holds
- * the harness's `train.ts`, `prepare.ts`, `program.md` and `README.md`. The engine, the data
- * code and the runner stay in the harness (this package), which every run uses as its
- * trusted base. An existing work repository is left as it is.
+ * the harness's `train.ts`, `prepare.ts` and `program.md`. The engine (and its reference,
+ * docs/engine-api.md), the data code and the runner stay in the harness (this package), which
+ * every run uses as its trusted base. An existing work repository is left as it is.
  *
  * @returns whether it was created.
  * @throws CliError (exit 3) when `dir` holds something else.

@@ -49,7 +49,7 @@ export async function openWorkRepo(dir: string): Promise<WorkRepo> {
     throw new CliError(`Expected a clean working tree in ${root}, got local changes to ${list(changed)}. Commit or stash them yourself; autoresearch never stashes your work.`, EXIT.repo);
   }
   const tracked = (await git(root, ["ls-tree", "--name-only", `refs/heads/${branch}`])).split("\n");
-  const missing = RESEARCH_FILES.filter((name) => name !== "README.md" && !tracked.includes(name));
+  const missing = RESEARCH_FILES.filter((name) => !tracked.includes(name));
   if (missing.length) {
     throw new CliError(`Expected ${list(missing)} on the research branch \`${branch}\` of ${root}, got no such file. \`autoresearch init DIR\` creates a repository with them.`, EXIT.repo);
   }

@@ -38,6 +38,8 @@ export interface RunLocalOptions {
   /** The data cache (AUTORESEARCH_CACHE_DIR) and source (AUTORESEARCH_DATA), if not the defaults. */
   cacheDir?: string;
   dataSource?: string;
+  /** Train without the sandbox (`--no-sandbox`; see runExperiment). */
+  noSandbox?: boolean;
   now?: () => Date;
 }
 
@@ -139,6 +141,7 @@ async function train(experiment: Experiment, options: RunLocalOptions, started: 
       outDir: join(repo.root, LOCAL_FILES.runs, `${experiment.n}-${experiment.head.sha.slice(0, 7)}`),
       cacheDir: options.cacheDir,
       dataSource: options.dataSource,
+      noSandbox: options.noSandbox,
       echo: display.trainingOutput(`[${experiment.n}]`),
       signal: options.signal,
     });

@@ -19,6 +19,8 @@ export interface TrainOptions {
   echo: NodeJS.WritableStream;
   /** Aborting it kills the run (see `runExperiment`). */
   signal?: AbortSignal;
+  /** Train without the sandbox (`--no-sandbox`; see runExperiment). */
+  noSandbox?: boolean;
 }
 
 /**
@@ -54,5 +56,6 @@ export async function trainWorkingCopy(options: TrainOptions): Promise<Experimen
     dataSource: options.dataSource,
     echo: options.echo,
     signal: options.signal,
+    noSandbox: options.noSandbox,
   });
 }

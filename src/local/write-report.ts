@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../data/write-file-atomic.ts";
 import type { Experiment } from "../research/experiment.ts";
+import { formatCpuShare } from "../research/contention.ts";
 import { Ledger } from "../research/ledger.ts";
 import { renderReport } from "../research/render-report.ts";
 import { LOCAL_FILES } from "./local-files.ts";
@@ -15,7 +16,13 @@ export interface WrittenReport {
   chartPath: string;
 }
 
-const COLUMNS = ["#", "commit", "val_bpb", "delta", "status", "description"] as const;
+const COLUMNS = ["#", "commit", "val_bpb", "delta", "cpu share", "status", "description"] as const;
+
+/** The lowest CPU share of an experiment's runs, flagged under heavy contention; empty under the wall clock. */
+function cpuShareCell(experiment: Experiment): string {
+  const shares = experiment.measurements.flatMap((m) => (m.cpuShare == null ? [] : [m.cpuShare]));
+  return shares.length ? formatCpuShare(Math.min(...shares)) : "";
+}
 
 /** One row per experiment and baseline run, oldest first; `running` for open ones. */
 function rows(experiments: readonly Experiment[]): string[][] {
@@ -26,7 +33,7 @@ function rows(experiments: readonly Experiment[]): string[][] {
       const delta = e.decision?.delta;
       const status = e.state === "open" ? "running" : resultStatus(e);
       const description = e.kind === "baseline" ? `baseline: ${e.title}` : e.title;
-      return [String(e.n), e.head.sha.slice(0, 7), value === null ? "-" : value.toFixed(6), delta == null ? "" : `${delta > 0 ? "+" : ""}${delta.toFixed(6)}`, status, description];
+      return [String(e.n), e.head.sha.slice(0, 7), value === null ? "-" : value.toFixed(6), delta == null ? "" : `${delta > 0 ? "+" : ""}${delta.toFixed(6)}`, cpuShareCell(e), status, description];
     });
 }
 
@@ -76,7 +83,7 @@ export async function writeReport(dir: string, branch: string, experiments: read
     "## Every run",
     "",
     `| ${COLUMNS.join(" | ")} |`,
-    "|---:|---|---:|---:|---|---|",
+    "|---:|---|---:|---:|---|---|---|",
     ...rows(experiments).map((row) => `| ${row.map(cell).join(" | ")} |`),
     "",
   ].join("\n");

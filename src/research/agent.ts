@@ -1,16 +1,15 @@
 import type { LedgerEntry } from "./ledger.ts";
 import type { Proposal } from "./proposal.ts";
 
-/** The files an agent reads, at the head of the research branch. */
+/** The files an agent reads, at the head of the research branch (the engine reference comes with the harness). */
 export interface ResearchFiles {
   "program.md": string;
-  "README.md": string;
   "prepare.ts": string;
   "train.ts": string;
 }
 
 /** The paths of {@link ResearchFiles}, in prompt order. */
-export const RESEARCH_FILES = ["program.md", "README.md", "prepare.ts", "train.ts"] as const;
+export const RESEARCH_FILES = ["program.md", "prepare.ts", "train.ts"] as const;
 
 /** What an agent is asked: propose the next experiment. */
 export interface AgentTask {

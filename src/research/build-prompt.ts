@@ -1,4 +1,5 @@
 import type { AgentTask } from "./agent.ts";
+import { ENGINE_REFERENCE_PATH, engineReference } from "./engine-reference.ts";
 import type { LedgerEntry } from "./ledger.ts";
 
 /** One chat message, as OpenAI-compatible endpoints take them. */
@@ -34,10 +35,11 @@ export function renderLedger(ledger: readonly LedgerEntry[]): string {
 }
 
 /**
- * The conversation for one proposal: `program.md` verbatim as the system message, then
- * README.md, prepare.ts, the current train.ts and the ledger; in a repair round, the
- * refused reply and the errors follow. `fixed` names train.ts consts that the run's profile
- * sets itself (a small CPU profile), so that the agent does not spend experiments on them.
+ * The conversation for one proposal: `program.md` verbatim as the system message, then the
+ * engine reference (what train.ts can call; the operator's README is not the agent's business),
+ * prepare.ts, the current train.ts and the ledger; in a repair round, the refused reply and the
+ * errors follow. `fixed` names train.ts consts that the run's profile sets itself (a small CPU
+ * profile), so that the agent does not spend experiments on them.
  */
 export function buildPrompt(task: AgentTask, fixed: readonly string[] = []): ChatMessage[] {
   const { files } = task;
@@ -46,7 +48,7 @@ export function buildPrompt(task: AgentTask, fixed: readonly string[] = []): Cha
     : [];
   const user = [
     "Here is the repository as it stands at the head of the research branch.",
-    `## README.md\n\n${files["README.md"]}`,
+    `## ${ENGINE_REFERENCE_PATH} (the engine train.ts runs on: every name it offers)\n\n${engineReference()}`,
     `## prepare.ts (fixed: read it, never edit it)\n\n\`\`\`ts\n${files["prepare.ts"]}\n\`\`\``,
     `## train.ts (the one file you edit)\n\n\`\`\`ts\n${files["train.ts"]}\n\`\`\``,
     ...pinned,

@@ -25,6 +25,11 @@ export interface Measurement {
   numSteps: number;
   crashExcerpt: string | null;
   reason: string | null;
+  /**
+   * The share of the CPUs the run got while it trained, under the CPU budget clock (see
+   * result.json's `cpu_share`); null under the wall clock, absent from older records.
+   */
+  cpuShare?: number | null;
 }
 
 /**
@@ -77,6 +82,7 @@ export function measurementFromResult(result: Result, commit: Commit, epoch: num
     numSteps: result.num_steps,
     crashExcerpt: result.crash_excerpt,
     reason: result.reason,
+    cpuShare: result.cpu_share ?? null,
   };
 }
 

@@ -16,6 +16,12 @@ export interface LedgerEntry {
   crash: string | null;
 }
 
+/** One successful run; `selected` when a passed test chose it (it won its experiment the merge). */
+interface Run {
+  valBpb: number;
+  selected: boolean;
+}
+
 /** Counts for the dashboard. */
 export interface LedgerCounts {
   kept: number;
@@ -40,26 +46,55 @@ export class Ledger {
     this.experiments = [...experiments].sort((a, b) => a.n - b.n);
   }
 
-  /** val_bpb of every successful run of the code with this tree, in the current epoch. */
+  /** val_bpb of every successful run of the code with this tree, in the current epoch, oldest first. */
   runsOf(tree: string): number[] {
-    return this.#groups().get(tree) ?? [];
+    return (this.#groups().get(tree) ?? []).map((run) => run.valBpb);
+  }
+
+  /**
+   * The runs of this code that no test selected: baselines and confirmation runs, without
+   * the test runs that won an experiment its merge (those are biased low by the selection).
+   */
+  freshRunsOf(tree: string): number[] {
+    return (this.#groups().get(tree) ?? []).filter((run) => !run.selected).map((run) => run.valBpb);
   }
 
   /** Pooled run-to-run noise of the current epoch; null until some code has two runs. */
   sigma(): number | null {
-    return pooledSigma(this.#groups().values());
+    return pooledSigma(this.#values());
   }
 
-  #groups(): Map<string, number[]> {
-    const groups = new Map<string, number[]>();
+  /** Degrees of freedom of that noise estimate: runs minus distinct codes, over codes with two runs or more. */
+  noiseFreedom(): number {
+    let freedom = 0;
+    for (const runs of this.#values()) freedom += Math.max(0, runs.length - 1);
+    return freedom;
+  }
+
+  *#values(): Iterable<number[]> {
+    for (const runs of this.#groups().values()) yield runs.map((run) => run.valBpb);
+  }
+
+  #cache: Map<string, Run[]> | null = null;
+
+  #groups(): Map<string, Run[]> {
+    if (this.#cache !== null) return this.#cache;
+    const groups = new Map<string, Run[]>();
     const seen = new Set<string>();
     for (const experiment of this.experiments) {
+      // A passed test's runs are the first `testRuns` runs of the code it judged.
+      const passed = experiment.decision?.outcome === "improved" ? experiment.decision : null;
+      let tested = 0;
       for (const m of experiment.measurements) {
         if (m.epoch !== this.epoch || m.valBpb === null || seen.has(m.sha)) continue;
         seen.add(m.sha);
-        groups.set(m.tree, [...(groups.get(m.tree) ?? []), m.valBpb]);
+        const selected = passed !== null && passed.tree === m.tree && tested++ < passed.testRuns;
+        const runs = groups.get(m.tree) ?? [];
+        runs.push({ valBpb: m.valBpb, selected });
+        groups.set(m.tree, runs);
       }
     }
+    this.#cache = groups;
     return groups;
   }
 

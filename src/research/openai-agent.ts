@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { AgentError, type Agent, type AgentReply, type AgentTask } from "./agent.ts";
 import { buildPrompt, type ChatMessage } from "./build-prompt.ts";
 import { parseReply, ReplyFormatError } from "./parse-reply.ts";
+import { formatPromptSize, measurePrompt, PROMPT_TOKENIZER } from "./prompt-size.ts";
 
 /** How to reach an OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp...). */
 export interface OpenAIAgentOptions {
@@ -22,6 +23,8 @@ export interface OpenAIAgentOptions {
   maxDelay?: number;
   /** Waits between tries; tests replace it to run instantly. */
   sleep?: (ms: number) => Promise<void>;
+  /** Receives one line per request: the prompt's size as sent and as the endpoint counted it. */
+  log?: (line: string) => void;
 }
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -59,18 +62,21 @@ export class OpenAIAgent implements Agent {
 
   constructor(options: OpenAIAgentOptions) {
     this.name = `openai:${options.model}`;
-    this.#options = { temperature: 0.7, timeout: 300_000, retries: 3, backoff: 2000, maxDelay: 120_000, sleep: wait, fixed: [], ...options };
+    this.#options = { temperature: 0.7, timeout: 300_000, retries: 3, backoff: 2000, maxDelay: 120_000, sleep: wait, fixed: [], log: console.log, ...options };
     this.#client = new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, timeout: this.#options.timeout, maxRetries: 0 });
   }
 
   async propose(task: AgentTask): Promise<AgentReply> {
-    const { model, temperature, retries, backoff, maxDelay, sleep, baseUrl } = this.#options;
+    const { model, temperature, retries, backoff, maxDelay, sleep, baseUrl, log } = this.#options;
     const messages: ChatMessage[] = buildPrompt(task, this.#options.fixed);
     let tokens = 0;
     for (let attempt = 0; ; attempt++) {
       try {
+        const size = formatPromptSize(measurePrompt(messages));
         const completion = await this.#client.chat.completions.create({ model, temperature, messages });
         tokens += completion.usage?.total_tokens ?? 0;
+        const counted = completion.usage ? `; ${this.name} counted ${completion.usage.prompt_tokens.toLocaleString("en-US")}` : "";
+        log(`${this.name}: prompt of ${messages.length} messages, ${size} (${PROMPT_TOKENIZER})${counted}`);
         const text = completion.choices[0]?.message?.content ?? "";
         try {
           return { proposal: parseReply(text), text, tokens };

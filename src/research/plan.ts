@@ -1,6 +1,6 @@
 import { DEFAULT_SEED } from "../runner/result.ts";
 import { latestMeasurement, type Commit, type Experiment, type Measurement, type Outcome } from "./experiment.ts";
-import { judge, type Decision } from "./judge.ts";
+import { judge, type Decision, type JudgeRule } from "./judge.ts";
 import { Ledger } from "./ledger.ts";
 
 /** The research branch and everything tried on it, as a forge stores them. */
@@ -13,19 +13,13 @@ export interface ResearchState {
 }
 
 /** The numbers that steer the loop (from the `noise` and `concurrency` config). */
-export interface PlanSettings {
+export interface PlanSettings extends JudgeRule {
   /** Runs in flight at most: the number of GPU runners. */
   concurrency: number;
-  /** A gain must clear k sigmas of the difference. */
-  k: number;
-  /** Floor for the measured noise, so that a lucky quiet baseline cannot make the judge credulous. */
-  minSigma: number;
-  /** Baseline runs needed before the noise is known. */
+  /** Fresh runs of every research head: the first one, and each merge (its confirmation runs count). */
   baselineRuns: number;
-  /** Runs of one experiment before an inconclusive result is final. */
-  maxRuns: number;
-  /** Measure the research head once more after each merge (the merged run was selected, so it is biased low). */
-  remeasureAfterMerge: boolean;
+  /** Floor for the measured noise; 0 for none (the t test already allows for a noise measured on few runs). */
+  minSigma: number;
 }
 
 /** Whether new runs may start now, and how many experiments the budget still allows. */
@@ -52,19 +46,21 @@ function crashOf(m: Measurement): string | undefined {
 /**
  * Decides what to do next from the state alone, so that running it twice on the same
  * state (a redelivered webhook, a restart) asks for the same steps:
- * - every open experiment whose latest run reported is judged against its parent:
- *   crashed, regressed and finally inconclusive ones close, inconclusive ones re-run with
- *   another seed, improved ones merge (the best one on the current head, one at a time)
- *   or, when their parent is no longer the head, are rebased and re-measured;
- * - free slots go first to baseline runs of the head (until the noise and the head's
- *   val_bpb are known, and once after each merge), then to new proposals.
+ * - every open experiment whose latest run reported is judged against its parent's fresh
+ *   runs (see {@link judge}): crashed, regressed and finally inconclusive ones close, the ones
+ *   still being tested or confirmed re-run with another seed, confirmed ones merge (the best
+ *   one on the current head, one at a time) or, when their parent is no longer the head, are
+ *   rebased and tested again;
+ * - free slots go first to baseline runs of the head, until it has `baselineRuns` fresh runs
+ *   (at the start and after each merge, whose confirmation runs count), then to new proposals.
  */
 export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): Action[] {
   const ledger = new Ledger(state.experiments, state.epoch);
   const measuredSigma = ledger.sigma();
   const sigma = Math.max(measuredSigma ?? 0, settings.minSigma);
+  const freedom = ledger.noiseFreedom();
   const actions: Action[] = [];
-  const improved: Array<{ experiment: Experiment; decision: Decision }> = [];
+  const confirmed: Array<{ experiment: Experiment; decision: Decision }> = [];
   let busy = 0;
 
   for (const experiment of ledger.experiments) {
@@ -80,11 +76,12 @@ export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): 
       continue;
     }
     const crash = crashOf(latest);
-    const candidate = ledger.runsOf(experiment.head.tree);
-    const parent = ledger.runsOf(experiment.parent.tree);
-    if (crash === undefined && candidate.length === 0) {
+    const tree = experiment.head.tree;
+    const runs = ledger.runsOf(tree);
+    const parent = ledger.freshRunsOf(experiment.parent.tree);
+    if (crash === undefined && runs.length === 0) {
       // Its run belongs to an earlier noise epoch: measure it again in this one.
-      actions.push({ type: "rerun", experiment, decision: null, seed: nextSeed(experiment.head.tree, state) });
+      actions.push({ type: "rerun", experiment, decision: null, seed: nextSeed(tree, state) });
       busy++;
       continue;
     }
@@ -96,22 +93,36 @@ export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): 
       }
       continue;
     }
-    const decision = judge({ candidate, parent, sigma, k: settings.k, maxRuns: settings.maxRuns, crash });
-    if (decision.outcome === "improved") {
-      improved.push({ experiment, decision });
+    // Once this code passed the test, the runs after its test runs are confirmation runs.
+    const stored = experiment.decision;
+    const confirming = stored?.next === "confirm" && stored.tree === tree && runs.length >= stored.testRuns;
+    const decision: Decision = {
+      ...judge({
+        candidate: confirming ? runs.slice(0, stored.testRuns) : runs,
+        confirmation: confirming ? runs.slice(stored.testRuns) : undefined,
+        parent, sigma, freedom, rule: settings, crash,
+      }),
+      tree,
+    };
+    if (decision.outcome === "improved" && !decision.rerun) {
+      confirmed.push({ experiment, decision });
+    } else if (decision.rerun && experiment.parent.sha !== state.head.sha && decision.next === "confirm") {
+      // Passed on a head that has moved on: a confirmation there would measure the wrong merge.
+      actions.push({ type: "rebase", experiment, decision });
+      busy++;
     } else if (decision.rerun) {
-      actions.push({ type: "rerun", experiment, decision, seed: nextSeed(experiment.head.tree, state) });
+      actions.push({ type: "rerun", experiment, decision, seed: nextSeed(tree, state) });
       busy++;
     } else {
       actions.push({ type: "close", experiment, outcome: decision.outcome, decision });
     }
   }
 
-  // One merge per step, the best gain first; the others are re-measured on the new head.
-  improved.sort((a, b) => a.decision.candidate! - b.decision.candidate!);
+  // One merge per step, the best fresh value first; the others are tested again on the new head.
+  confirmed.sort((a, b) => a.decision.candidate! - b.decision.candidate!);
   let headTree = state.head.tree;
   let merged = false;
-  for (const { experiment, decision } of improved) {
+  for (const { experiment, decision } of confirmed) {
     if (!merged && experiment.parent.sha === state.head.sha) {
       actions.unshift({ type: "merge", experiment, decision });
       headTree = experiment.head.tree;
@@ -124,18 +135,12 @@ export function plan(state: ResearchState, settings: PlanSettings, gate: Gate): 
 
   if (!gate.open) return actions;
   let slots = settings.concurrency - busy;
-  const headRuns = ledger.runsOf(headTree).length;
-  const baselines = ledger.experiments.filter(
-    (e) =>
-      e.kind === "baseline" &&
-      e.parent.tree === headTree &&
-      ((e.state === "open" && latestMeasurement(e) === undefined) || e.measurements.some((m) => m.epoch === state.epoch)),
-  );
-  const pending = baselines.filter((e) => latestMeasurement(e) === undefined).length;
-  let missing = Math.max(0, (measuredSigma === null ? settings.baselineRuns : 1) - headRuns - pending);
-  const fromMerge = merged || ledger.experiments.some((e) => e.state === "merged" && e.head.tree === headTree);
-  if (settings.remeasureAfterMerge && fromMerge && baselines.length === 0) missing = Math.max(missing, 1);
-
+  // After a merge in this step these are its confirmation runs: its stored decision marks the test runs.
+  const headRuns = ledger.freshRunsOf(headTree).length;
+  const pending = ledger.experiments.filter(
+    (e) => e.kind === "baseline" && e.parent.tree === headTree && e.state === "open" && latestMeasurement(e) === undefined,
+  ).length;
+  const missing = Math.max(0, settings.baselineRuns - headRuns - pending);
   for (let i = 0; i < missing && slots > 0; i++, slots--) {
     actions.push({ type: "baseline", seed: nextSeed(headTree, state) + i });
   }

@@ -1,4 +1,4 @@
-/** One search/replace edit: `search` must occur exactly once in `file`. */
+/** One search/replace edit: `search` must occur exactly once in `file`; an empty `search` replaces the whole file. */
 export interface Edit {
   file: string;
   search: string;

@@ -1,3 +1,4 @@
+import { describeLoad } from "./contention.ts";
 import { latestMeasurement, type Experiment } from "./experiment.ts";
 import type { Ledger } from "./ledger.ts";
 
@@ -52,6 +53,8 @@ export function renderReport({ ledger, paused, link, chartPoints }: ReportInput)
   const inFlight = ledger.experiments.filter((e) => e.state === "open");
   const status = paused === null ? "**Running**" : `**Paused**: ${paused}`;
   const noise = sigma === null ? "not measured yet" : `σ ≈ ${sigma.toPrecision(2)} per run (epoch ${ledger.epoch})`;
+  // The load the noise was measured under: the CPU share of this epoch's measured runs.
+  const load = describeLoad(ledger.experiments.flatMap((e) => e.measurements.filter((m) => m.epoch === ledger.epoch && m.valBpb !== null)));
 
   const flightRows = inFlight.map((e) => {
     const latest = latestMeasurement(e);
@@ -63,7 +66,7 @@ export function renderReport({ ledger, paused, link, chartPoints }: ReportInput)
   return [
     "## Status",
     "",
-    `${status}. Noise: ${noise}.`,
+    `${status}. Noise: ${noise}${load ? `, ${load}` : ""}.`,
     "",
     `## In flight (${inFlight.length})`,
     "",

@@ -18,8 +18,10 @@ export interface GraphExpectations {
   weightsBytes: number;
 }
 
-const DTYPES = new Set(["f32", "bf16", "i32", "f64"]);
-const show = (v: unknown) => `\`${JSON.stringify(v)?.slice(0, 100) ?? String(v)}\``;
+/** The dtypes a traced value may have. */
+export const DTYPES = new Set(["f32", "bf16", "i32", "f64"]);
+/** A value for an error message, as JSON in backticks, cut at 100 characters. */
+export const show = (v: unknown) => `\`${JSON.stringify(v)?.slice(0, 100) ?? String(v)}\``;
 
 function reject(message: string): never {
   throw new GraphRejectedError(message);

@@ -3,12 +3,14 @@
  *
  *   node --import tsx src/runner/cli.ts run --repo DIR --base SHA --head SHA --out DIR
  *       [--profile NAME] [--cache-dir DIR] [--source DIR|URL] [--startup-allowance S]
- *       [--memory-limit-mb N] [--heap-mb N] [--keep-run-dir]
+ *       [--memory-limit-mb N] [--heap-mb N] [--keep-run-dir] [--no-sandbox]
  *   node --import tsx src/runner/cli.ts evaluate --trace DIR
  *
- * `run` shows the training output and prints `{"status", "val_bpb", "resultPath", "logPath",
- * "timings"}` as its last line. `evaluate` takes the profile and data from the environment
- * (AUTORESEARCH_PROFILE, AUTORESEARCH_CACHE_DIR, AUTORESEARCH_DATA) and prints one JSON line:
+ * `run` trains inside the bwrap sandbox and refuses to train where there is none, unless
+ * `--no-sandbox` opts out (every result then carries a warning). It shows the training output
+ * and prints `{"status", "val_bpb", "resultPath", "logPath", "timings"}` as its last line.
+ * `evaluate` takes the profile and data from the environment (AUTORESEARCH_PROFILE,
+ * AUTORESEARCH_CACHE_DIR, AUTORESEARCH_DATA) and prints one JSON line:
  * `{"status":"ok","val_bpb":..}`, or `{"status":"rejected"|"crash","reason":..}` and exits 1.
  */
 import { realpathSync } from "node:fs";
@@ -36,10 +38,10 @@ async function run(): Promise<void> {
     args: rest,
     options: {
       repo: text, base: text, head: text, out: text, profile: text, "cache-dir": text, source: text,
-      "startup-allowance": text, "memory-limit-mb": text, "heap-mb": text, "keep-run-dir": { type: "boolean" },
+      "startup-allowance": text, "memory-limit-mb": text, "heap-mb": text, "keep-run-dir": { type: "boolean" }, "no-sandbox": { type: "boolean" },
     },
   });
-  const str = (name: Exclude<keyof typeof values, "keep-run-dir">) => values[name];
+  const str = (name: Exclude<keyof typeof values, "keep-run-dir" | "no-sandbox">) => values[name];
   const { runExperiment } = await import("./run-experiment.ts");
   const run = await runExperiment({
     harnessDir: fileURLToPath(new URL("../..", import.meta.url)),
@@ -54,9 +56,11 @@ async function run(): Promise<void> {
     memoryLimitMb: positive("memory-limit-mb", str("memory-limit-mb")),
     heapMb: positive("heap-mb", str("heap-mb")),
     keepRunDir: values["keep-run-dir"] === true,
+    noSandbox: values["no-sandbox"] === true,
     echo: process.stdout,
   });
   const { result, resultPath, logPath, timings } = run;
+  for (const warning of result.warnings ?? []) console.error(`\nrunner: warning: ${warning}`);
   console.log(`\n${JSON.stringify({ status: result.status, val_bpb: result.val_bpb, resultPath, logPath, timings })}`);
 }
 

@@ -10,6 +10,8 @@ export interface Hyperparameter {
   statement: string;
   /** Where the initializer sits inside `statement`. */
   initializer: { start: number; end: number };
+  /** Where `statement` starts in the source. */
+  start: number;
 }
 
 function numberOf(node: ts.Expression): number | null {
@@ -38,6 +40,23 @@ function valueOf(node: ts.Expression): Pick<Hyperparameter, "kind" | "value"> | 
 }
 
 /**
+ * How `name` is declared at the top level of `source`, in words, for an error that says why it
+ * is not a hyperparameter: "declared with `let`", "declared 2 times", "not declared at the top level".
+ */
+export function describeDeclaration(source: string, name: string): string {
+  const file = ts.createSourceFile("train.ts", source, ts.ScriptTarget.Latest, true);
+  const found = file.statements.filter(ts.isVariableStatement).flatMap((statement) =>
+    statement.declarationList.declarations.filter((d) => ts.isIdentifier(d.name) && d.name.text === name).map((d) => ({ statement, d })));
+  if (found.length === 0) return "not declared at the top level";
+  if (found.length > 1) return `declared ${found.length} times`;
+  const { statement, d } = found[0]!;
+  const flags = statement.declarationList.flags;
+  if (!(flags & ts.NodeFlags.Const)) return `declared with \`${flags & ts.NodeFlags.Let ? "let" : "var"}\``;
+  if (statement.declarationList.declarations.length > 1) return "declared in a statement with other consts";
+  return `declared as \`${d.getText(file).slice(0, 60)}\`, whose value is not a number, a power, an array of numbers or a string`;
+}
+
+/**
  * Reads the hyperparameter block of `train.ts`: top-level `const NAME = literal` lines
  * whose name is in UPPER_SNAKE_CASE, in source order.
  */
@@ -58,6 +77,7 @@ export function readHyperparameters(source: string): Hyperparameter[] {
       ...parsed,
       statement: statement.getText(file),
       initializer: { start: declaration.initializer.getStart(file) - start, end: declaration.initializer.getEnd() - start },
+      start,
     });
   }
   return found;

@@ -1,14 +1,16 @@
 /** Replays a checked traced graph with the trusted engine: the evaluator's model. */
 import { getOp, noGrad, resetArena, tensor, type Device, type Tensor } from "../engine/index.ts";
 import type { TokenLossFn } from "../data/evaluate-bpb.ts";
-import type { TracedValue } from "../data/trace-export.ts";
+import type { TracedGraph, TracedValue } from "../data/trace-export.ts";
 import { GraphRejectedError } from "./check-graph.ts";
 import type { LoadedTrace } from "./load-trace.ts";
+import { graphAtBatchSize } from "./prove-causality.ts";
 
 const describe = (v: { shape: readonly number[]; dtype: string }) => `${v.dtype} [${v.shape.join(", ")}]`;
 
-/** A replayed graph: per-token losses for (B, T) batches, and a way to free its weights. */
+/** A replayed graph: per-token losses for (rows, T) batches, and a way to free its weights. */
 export interface GraphModel {
+  /** Takes any number of rows; T must be the traced one. */
   lossFn: TokenLossFn;
   /** Rows per batch the graph was traced at. */
   batchSize: number;
@@ -17,22 +19,26 @@ export interface GraphModel {
 
 /**
  * Uploads the trace's constants to `device` (persistent) and returns a loss function that runs
- * every node's op forward, in order, on each batch. Each output must have the shape and dtype
- * the trace recorded (else GraphRejectedError: the graph does not describe what it computes);
- * the arena is reset after every batch.
+ * every node's op forward, in order, on each batch. At the traced batch size each output must
+ * have the shape and dtype the trace recorded; at another, the shapes graphAtBatchSize derives
+ * (else GraphRejectedError: the graph does not describe what it computes). The arena is reset
+ * after every batch.
  */
 export function replayGraph({ graph, constants }: LoadedTrace, device: Device): GraphModel {
   const weights = new Map<number, Tensor>(
     graph.constants.map((c) => [c.id, tensor(constants.get(c.id)!, c.shape, { dtype: c.dtype, device, persistent: true })]),
   );
   const [batchSize, seqLen] = graph.inputs.idx.shape;
+  const atBatchSize = new Map<number, TracedGraph>([[batchSize, graph]]);
   const lossFn: TokenLossFn = (inputs, targets, rows, cols) => {
-    if (rows !== batchSize || cols !== seqLen) throw new Error(`Expected batches of ${batchSize}x${seqLen} (as traced), got ${rows}x${cols}`);
+    if (cols !== seqLen) throw new Error(`Expected batches of ${seqLen} tokens per row (as traced), got ${rows}x${cols}`);
+    if (!atBatchSize.has(rows)) atBatchSize.set(rows, graphAtBatchSize(graph, rows));
+    const { nodes, output } = atBatchSize.get(rows)!;
     return noGrad(() => {
       const values = new Map(weights);
       values.set(0, tensor(inputs, [rows, cols], { dtype: "i32", device }));
       values.set(1, tensor(targets, [rows, cols], { dtype: "i32", device }));
-      graph.nodes.forEach((node, i) => {
+      nodes.forEach((node, i) => {
         const { outputs } = getOp(node.op).forward(node.inputs.map((id) => values.get(id)!), node.attrs);
         if (outputs.length !== node.outputs.length) {
           throw new GraphRejectedError(`Expected node ${i} (${node.op}) to give ${node.outputs.length} outputs as traced, got ${outputs.length}`);
@@ -45,7 +51,7 @@ export function replayGraph({ graph, constants }: LoadedTrace, device: Device): 
           values.set(want.id, got);
         });
       });
-      const losses = values.get(graph.output)!.toArray() as Float32Array | Float64Array;
+      const losses = values.get(output)!.toArray() as Float32Array | Float64Array;
       resetArena();
       return losses;
     });

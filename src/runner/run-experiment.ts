@@ -1,27 +1,30 @@
 /**
  * One experiment, start to finish, as the GitHub Action and the local loop both run it:
- * guard the diff and the imports, train in a timed child process, evaluate the traced model
- * in a separate process with the base commit's harness, and write `result.json` and `train.log`.
+ * guard the diff and the imports, train in a timed child process inside the OS sandbox,
+ * evaluate the traced model in a separate process with the base commit's harness (which the
+ * sandbox never showed), and write `result.json` and `train.log` where the run could not.
  */
-import { access, appendFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, realpath } from "node:fs/promises";
 import os from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { execa } from "execa";
-import { GRAPH_FILE } from "../data/trace-export.ts";
 import { PROFILES } from "../data/profiles.ts";
 import { resolveDataLayout } from "../data/resolve-data-layout.ts";
 import { writeFileAtomic } from "../data/write-file-atomic.ts";
 import { checkDiff, EDITABLE_FILE } from "./guards/diff.ts";
 import { checkImports, formatImportViolations } from "./guards/imports.ts";
+import { readTrainFile } from "./guards/train-file.ts";
 import { parseResult, seedFromCommitMessage, type Result, type ResultStatus } from "./result.ts";
-import { makeRunDir } from "./run-dir.ts";
+import { makeRunDir, readRunFile, removeRunDir, takeTrace, type RunDir } from "./run-dir.ts";
+import { findSandbox, NO_SANDBOX_WARNING, sandboxArgs, type SandboxView } from "./sandbox.ts";
 import { logExcerpt, runTrainProcess } from "./train-process.ts";
+import { clockFigures, describeClockReport, makeRunBudget, wallTimeoutSeconds } from "./budget-clock.ts";
+import { TrainSourceError } from "./train-profiles.ts";
 
 /**
- * Seconds train.ts may run beyond TIME_BUDGET before the runner kills it: process start,
- * imports, model and optimizer setup, the first 10 steps (which the budget does not count,
- * as in the reference), and the trace of the final forward pass. Fixed by the runner, never
- * by train.ts.
+ * Wall seconds a run may take beyond its budget (see `wallTimeoutSeconds`) before the runner
+ * kills it as hung: process start, imports, model and optimizer setup, the first step, and
+ * the trace of the final forward pass. How much it may train is the budget clock's rule.
  */
 export const STARTUP_ALLOWANCE_SECONDS = 120;
 
@@ -63,8 +66,13 @@ export interface RunExperimentOptions {
   echo?: NodeJS.WritableStream;
   /** Keep the run directory (harness copy, data view, trace) for inspection. */
   keepRunDir?: boolean;
-  /** The base environment to pass on from; default `process.env`. */
+  /** The base environment to pass on from (and to find `bwrap` on its PATH); default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Train without the OS sandbox (the `--no-sandbox` opt-out): every result then carries
+   * {@link NO_SANDBOX_WARNING}. Without it, a machine with no working bwrap makes the runner throw.
+   */
+  noSandbox?: boolean;
   /**
    * Aborting it stops the experiment at once: the training or evaluation process is killed
    * with its process group and the promise rejects with the signal's reason, having written
@@ -91,11 +99,16 @@ export interface ExperimentRun {
   timings: ExperimentTimings;
 }
 
-/** Runs one experiment; see the module comment. Throws only when the runner itself cannot work, or on abort. */
+/**
+ * Runs one experiment; see the module comment. Throws only when the runner itself cannot work
+ * (no sandbox and no opt-out included), or on abort.
+ */
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentRun> {
   const { signal } = options;
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
+  const bwrap = options.noSandbox ? null : await findSandbox(options.env ?? process.env);
+  const warnings = options.noSandbox ? [NO_SANDBOX_WARNING] : [];
   const profile = PROFILES[options.profile];
   if (!profile) throw new Error(`Expected the profile to be one of ${Object.keys(PROFILES).map((n) => `\`${n}\``).join(", ")}, got \`${options.profile}\``);
   const outDir = resolve(options.outDir);
@@ -112,24 +125,31 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const finish = async (status: ResultStatus, fields: Partial<Result>): Promise<ExperimentRun> => {
     const result = parseResult({
       version: 1, status, val_bpb: null, ...figures, total_seconds: since(), profile: profile.name, seed,
-      base_sha: baseSha, head_sha: headSha, crash_excerpt: null, reason: null, ...fields,
+      base_sha: baseSha, head_sha: headSha, crash_excerpt: null, reason: null, warnings, ...fields,
     });
     await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 2)}\n`);
     timings.resultWritten = since();
     return { result, resultPath, logPath, timings };
   };
+  const warningLines = warnings.map((w) => `[runner] warning: ${w}`);
   const reject = async (reason: string) => {
-    await writeFileAtomic(logPath, `[runner] rejected: ${reason}\n`);
+    await writeFileAtomic(logPath, [...warningLines, `[runner] rejected: ${reason}`, ""].join("\n"));
     return finish("rejected", { reason });
   };
 
-  // 1. Guards: only train.ts changed, and it imports only the engine and prepare.ts.
+  // 1. Guards: only train.ts changed, it is a regular UTF-8 file, and it imports only the engine and prepare.ts.
   const changed = (await git("diff", "--name-only", "--no-renames", "-z", `${baseSha}...${headSha}`)).split("\0").filter(Boolean);
   const diffErrors = checkDiff(changed);
   if (diffErrors.length) return reject(diffErrors.join("\n"));
-  const trainSource = await git("show", `${headSha}:${EDITABLE_FILE}`).catch(() => null);
-  if (trainSource === null) return reject(`Expected \`${EDITABLE_FILE}\` at ${headSha}, but the commit has none`);
-  const violations = checkImports(trainSource);
+  const trainFile = await readTrainFile(options.repoDir, headSha);
+  if ("reason" in trainFile) return reject(trainFile.reason);
+  const trainSource = trainFile.source;
+  let violations;
+  try {
+    violations = checkImports(trainSource);
+  } catch (error) {
+    return reject(`The import guard could not read \`${EDITABLE_FILE}\`: ${(error as Error).message}`);
+  }
   if (violations.length) return reject(formatImportViolations(violations));
 
   // 2. Train, in a run directory that holds no validation data.
@@ -139,59 +159,84 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     ...(options.cacheDir ? { AUTORESEARCH_CACHE_DIR: resolve(options.cacheDir) } : {}),
     ...(options.dataSource ? { AUTORESEARCH_DATA: options.dataSource } : {}),
   };
-  const runDir = await makeRunDir({
-    dir: await mkdtemp(join(outDir, ".run-")),
-    harnessDir: resolve(options.harnessDir),
-    trainSource,
-    profile,
-    data: resolveDataLayout(profile, [], dataEnv),
-  });
+  const runDirPath = await mkdtemp(join(outDir, ".run-"));
+  let runDir: RunDir;
+  try {
+    runDir = await makeRunDir({ dir: runDirPath, harnessDir: resolve(options.harnessDir), trainSource, profile, data: resolveDataLayout(profile, [], dataEnv) });
+  } catch (error) {
+    if (!(error instanceof TrainSourceError)) throw error;
+    await removeRunDir(runDirPath);
+    return reject(error.message);
+  }
+  const budget = await makeRunBudget(profile, runDir.dir, options.env ?? process.env);
+  const hidden = [resolve(options.harnessDir), resolveDataLayout(profile, [], dataEnv).cacheDir, outDir];
+  const libraryDirs = (env.LD_LIBRARY_PATH ?? "").split(":").filter((dir) => isAbsolute(dir));
+  const view = { ...(await withAddon({ ...runDir.view, readOnly: [...runDir.view.readOnly, budget.mount] }, env.AUTORESEARCH_ADDON)), hidden, libraryDirs };
   try {
     const allowance = options.startupAllowanceSeconds ?? STARTUP_ALLOWANCE_SECONDS;
     const memoryLimitMb = options.memoryLimitMb ?? defaultMemoryLimitMb();
-    const timeoutSeconds = profile.TIME_BUDGET + allowance;
-    const summaryPath = join(runDir.dir, "summary.json");
+    const timeoutSeconds = wallTimeoutSeconds(profile.budgetClock, profile.TIME_BUDGET, allowance);
     timings.trainStart = since();
     const train = await runTrainProcess({
-      args: ["--import", "tsx", "train.ts", "--summary-json", summaryPath],
+      args: ["--import", "tsx", "train.ts", "--summary-json", runDir.summaryPath],
       cwd: runDir.dir,
-      env: { ...env, ...runDir.env, AUTORESEARCH_SEED: String(seed) },
+      env: { ...env, ...runDir.env, ...budget.env, AUTORESEARCH_SEED: String(seed) },
       logPath,
       header: [
-        `[runner] ${baseSha.slice(0, 7)}..${headSha.slice(0, 7)}, profile ${profile.name}, seed ${seed}, killed after ${timeoutSeconds} s`,
+        ...warningLines,
+        `[runner] ${baseSha.slice(0, 7)}..${headSha.slice(0, 7)}, profile ${profile.name}, seed ${seed}, killed after ${timeoutSeconds} s, ${bwrap ? "in the sandbox (bwrap)" : "unsandboxed"}`,
         ...(runDir.note ? [`[runner] ${runDir.note}`] : []),
+        `[runner] ${budget.describe}`,
       ],
+      wrap: bwrap === null ? undefined : async (argv) => [bwrap, ...(await sandboxArgs(view, argv))],
       timeoutSeconds,
       heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
       memoryLimitMb,
       echo: options.echo,
       signal,
+      monitor: budget.clock,
     });
     signal?.throwIfAborted();
     timings.trainEnd = since();
     timings.firstStep = train.firstStepSeconds === null ? null : timings.trainStart + train.firstStepSeconds;
-    Object.assign(figures, summaryFigures(await readFile(summaryPath, "utf8").catch(() => null)));
+    // Every process of the run is gone now (its process group, and in the sandbox its PID namespace).
+    const clock = budget.clock.report();
+    await appendFile(logPath, `[runner] ${describeClockReport(clock)}\n`);
+    Object.assign(figures, summaryFigures(await readRunFile(runDir.summaryPath)), clockFigures(clock));
     const crash = (reason: string, excerpt = train.excerpt) => finish("crash", { reason, crash_excerpt: excerpt });
+    if (train.stopped) return finish("rejected", { reason: train.stopped, crash_excerpt: train.excerpt });
     if (train.timedOut) {
       return finish("timeout", {
-        reason: `killed after ${timeoutSeconds} s: TIME_BUDGET ${profile.TIME_BUDGET} s plus the runner's startup allowance of ${allowance} s`,
+        reason: `killed after ${timeoutSeconds} s of wall time: the runner's limit for TIME_BUDGET ${profile.TIME_BUDGET} s on the ${profile.budgetClock} clock, with a startup allowance of ${allowance} s`,
         crash_excerpt: train.excerpt,
       });
     }
     if (train.exitCode !== 0) return crash(train.signal ? `train.ts was killed by ${train.signal}` : `train.ts exited with code ${train.exitCode}`);
-    if (!(await exists(join(runDir.traceDir, GRAPH_FILE)))) {
-      return crash("train.ts exited without handing its model to evaluateBpb, so there is nothing to evaluate");
+    const traceDir = join(runDir.dir, "evaluate");
+    const trace = await takeTrace(runDir, traceDir);
+    if (trace === "missing") return crash("train.ts exited without handing its model to evaluateBpb, so there is nothing to evaluate");
+    if (trace !== "taken") {
+      await appendFile(logPath, `[runner] rejected: ${trace.reason}\n`);
+      return finish("rejected", { reason: trace.reason });
     }
 
     // 3. Evaluate: only now, with training over, does a process see the validation shard.
-    const outcome = await runEvaluator(resolve(options.harnessDir), runDir.traceDir, { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(memoryLimitMb) }, logPath, signal);
+    const outcome = await runEvaluator(resolve(options.harnessDir), traceDir, { ...env, ...dataEnv, AUTORESEARCH_MEMORY_LIMIT_MB: String(memoryLimitMb) }, logPath, signal);
     signal?.throwIfAborted();
     if (outcome.status === "ok") return finish("ok", { val_bpb: outcome.val_bpb });
     if (outcome.status === "rejected") return finish("rejected", { reason: `evaluator: ${outcome.reason}` });
     return crash(`evaluator: ${outcome.reason}`, outcome.excerpt);
   } finally {
-    if (!options.keepRunDir) await rm(runDir.dir, { recursive: true, force: true });
+    const failed = options.keepRunDir ? null : await removeRunDir(runDir.dir);
+    if (failed) await appendFile(logPath, `[runner] could not remove the run directory: ${failed.message}\n`);
   }
+}
+
+/** The view plus the addon that AUTORESEARCH_ADDON names, when it is set (a developer's or an ASan build). */
+async function withAddon(view: SandboxView, addon: string | undefined): Promise<SandboxView> {
+  if (!addon) return view;
+  const source = await realpath(addon).catch(() => null);
+  return source === null ? view : { ...view, readOnly: [...view.readOnly, { source, target: resolve(addon) }] };
 }
 
 /** What the evaluator prints as its last line. */
@@ -224,8 +269,6 @@ async function runEvaluator(
   return { status: "crash", reason, excerpt: logExcerpt(run.all ?? "") };
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
-
 function passedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(PASSED_ENV.flatMap((key) => (env[key] === undefined ? [] : [[key, env[key]!]])));
 }
@@ -235,7 +278,10 @@ function defaultMemoryLimitMb(): number {
   return Math.floor((os.totalmem() / 2 ** 20) * 0.75);
 }
 
-type Figures = Pick<Result, "reported_val_bpb" | "training_seconds" | "peak_vram_mb" | "mfu_percent" | "total_tokens_M" | "num_steps" | "num_params_M" | "depth" | "loss_curve">;
+type Figures = Pick<
+  Result,
+  "reported_val_bpb" | "training_seconds" | "peak_vram_mb" | "mfu_percent" | "total_tokens_M" | "num_steps" | "num_params_M" | "depth" | "loss_curve" | "budget_clock" | "cpu_share"
+>;
 
 function emptyFigures(): Figures {
   return { reported_val_bpb: null, training_seconds: 0, peak_vram_mb: 0, mfu_percent: null, total_tokens_M: 0, num_steps: 0, num_params_M: 0, depth: null, loss_curve: [] };

@@ -31,6 +31,20 @@ export interface TrainProcessOptions {
   signal?: AbortSignal;
   /** Seconds an aborted run gets to exit on SIGTERM before SIGKILL (default 5). */
   killGraceSeconds?: number;
+  /** Turns the node command line into the one started (the sandbox wraps it; see sandbox.ts); default: as is. */
+  wrap?: (argv: string[]) => Promise<string[]>;
+  /** Watches the run as it goes (the budget clock, see budget-clock.ts) and may stop it. */
+  monitor?: TrainMonitor;
+}
+
+/** Something that watches a training process from the runner's side. */
+export interface TrainMonitor {
+  /** Called once the process started; `stop` kills its process group (SIGKILL), naming why. */
+  start(pid: number, stop: (reason: string) => void): void;
+  /** Every chunk of its output (stdout and stderr), as it comes. */
+  output(chunk: Buffer): void;
+  /** Called once when it has exited. */
+  end(): void;
 }
 
 /** How the process ended. */
@@ -42,6 +56,8 @@ export interface TrainProcessResult {
   timedOut: boolean;
   /** True when `signal` stopped it. */
   aborted: boolean;
+  /** Why the monitor stopped it, or null. */
+  stopped: string | null;
   /** Seconds from the start to the exit. */
   seconds: number;
   /** Seconds from the start to the first `step N` line, or null if it printed none. */
@@ -62,20 +78,22 @@ export function logExcerpt(text: string): string {
 /**
  * Starts `node --max-old-space-size=<heapMb> ...args` in its own process group and waits for it.
  * At `timeoutSeconds` the group is killed with SIGKILL; on abort with SIGTERM, then SIGKILL
- * after the grace period; after any exit the group is killed too, so nothing it started
- * outlives it.
+ * after the grace period; after any exit the group is killed too. A process that left the
+ * group (setsid) is stopped only by the sandbox, whose PID namespace ends with the run.
  */
-export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProcessResult> {
+export async function runTrainProcess(options: TrainProcessOptions): Promise<TrainProcessResult> {
   const { timeoutSeconds, heapMb, memoryLimitMb, maxLogBytes = 64 << 20, killGraceSeconds = 5 } = options;
   for (const [name, value] of Object.entries({ timeoutSeconds, heapMb, memoryLimitMb })) {
     if (!(Number.isFinite(value) && value > 0)) throw new Error(`Expected \`${name}\` to be a number > 0, got \`${value}\``);
   }
+  const argv = [process.execPath, `--max-old-space-size=${Math.floor(heapMb)}`, ...options.args];
+  const [file, ...args] = options.wrap ? await options.wrap(argv) : argv;
   options.signal?.throwIfAborted();
   const log = createWriteStream(options.logPath);
   for (const line of options.header ?? []) log.write(`${line}\n`);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
-  const child = spawn(process.execPath, [`--max-old-space-size=${Math.floor(heapMb)}`, ...options.args], {
+  const child = spawn(file!, args, {
     cwd: options.cwd,
     env: { ...options.env, AUTORESEARCH_MEMORY_LIMIT_MB: String(Math.floor(memoryLimitMb)) },
     detached: true,
@@ -101,6 +119,7 @@ export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProc
     logged += chunk.byteLength;
     tail = (tail + chunk.toString("utf8")).slice(-TAIL_CHARS);
     if (firstStepSeconds === null && FIRST_STEP.test(tail)) firstStepSeconds = elapsed();
+    options.monitor?.output(chunk);
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
@@ -119,10 +138,18 @@ export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProc
       grace = setTimeout(killGroup, killGraceSeconds * 1000);
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    let stopped: string | null = null;
+    if (child.pid) {
+      options.monitor?.start(child.pid, (reason) => {
+        stopped ??= reason;
+        killGroup();
+      });
+    }
     const settle = () => {
       clearTimeout(timer);
       clearTimeout(grace);
       options.signal?.removeEventListener("abort", onAbort);
+      options.monitor?.end();
     };
     let exit: { code: number | null; signal: NodeJS.Signals | null; seconds: number } | null = null;
     child.on("exit", (code, signal) => {
@@ -139,7 +166,8 @@ export function runTrainProcess(options: TrainProcessOptions): Promise<TrainProc
       const { code, signal, seconds } = exit ?? { code: child.exitCode, signal: child.signalCode, seconds: elapsed() };
       if (timedOut) log.write(`\n[runner] killed after ${timeoutSeconds} s\n`);
       if (aborted) log.write("\n[runner] aborted\n");
-      log.end(() => resolve({ exitCode: code, signal, timedOut, aborted, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
+      if (stopped) log.write(`\n[runner] stopped: ${stopped}\n`);
+      log.end(() => resolve({ exitCode: code, signal, timedOut, aborted, stopped, seconds, firstStepSeconds, excerpt: logExcerpt(tail) }));
     });
   });
 }

@@ -3,7 +3,7 @@
  * values as plain consts; a small profile runs a copy of it with these consts rewritten, and
  * every change is printed, so what runs is always a readable train.ts.
  */
-import { readHyperparameters } from "./read-hyperparameters.ts";
+import { describeDeclaration, readHyperparameters } from "./read-hyperparameters.ts";
 
 type Literal = string; // TypeScript source text of the new initializer
 
@@ -15,19 +15,29 @@ export const TRAIN_PROFILE_OVERRIDES: Readonly<Record<string, Readonly<Record<st
   test: { ASPECT_RATIO: "32", HEAD_DIM: "16", DEPTH: "2", TOTAL_BATCH_SIZE: "2 ** 10", DEVICE_BATCH_SIZE: "16" },
 };
 
-/** Rewrites top-level `const NAME = ...;` initializers. Throws naming a const that is missing. */
+/** A train.ts whose consts a profile cannot set; the message names the const and why. */
+export class TrainSourceError extends Error {}
+
+/**
+ * Rewrites top-level `const NAME = literal;` initializers, at their places in the syntax tree
+ * (never a text search, which a comment holding the same line would fool).
+ *
+ * @throws TrainSourceError naming each const that is missing or not a plain literal const, and how it is declared.
+ */
 export function setTrainConsts(source: string, values: Readonly<Record<string, Literal>>): { source: string; changes: string[] } {
   const found = new Map(readHyperparameters(source).map((h) => [h.name, h]));
   const missing = Object.keys(values).filter((name) => !found.has(name));
-  if (missing.length) throw new Error(`train.ts has no top-level const ${missing.map((n) => `\`${n}\``).join(", ")} to set`);
-  let out = source;
-  const changes: string[] = [];
-  for (const [name, text] of Object.entries(values)) {
-    const { statement, initializer } = found.get(name)!;
-    out = out.replace(statement, statement.slice(0, initializer.start) + text + statement.slice(initializer.end));
-    changes.push(`${name} = ${text} (was ${statement.slice(initializer.start, initializer.end)})`);
+  if (missing.length) {
+    const why = missing.map((n) => `\`${n}\` (${describeDeclaration(source, n)})`).join(", ");
+    throw new TrainSourceError(`Expected train.ts to declare the profile's consts as top-level \`const NAME = literal;\` lines, got ${why}`);
   }
-  return { source: out, changes };
+  const edits = Object.entries(values).map(([name, text]) => {
+    const { statement, initializer, start } = found.get(name)!;
+    return { name, text, from: start + initializer.start, to: start + initializer.end, was: statement.slice(initializer.start, initializer.end) };
+  });
+  let out = source;
+  for (const edit of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, edit.from) + edit.text + out.slice(edit.to);
+  return { source: out, changes: edits.map((e) => `${e.name} = ${e.text} (was ${e.was})`) };
 }
 
 /** train.ts as a profile runs it, plus one line naming every const the profile changed. */

@@ -40,4 +40,10 @@ describe("formatJobSummary", () => {
     expect(md).toContain("````\nstep 3\n```\nFAIL\n````");
     expect(md).not.toContain("mermaid");
   });
+
+  it("shows each warning of the result (a run without the sandbox) as a GitHub alert", () => {
+    const md = formatJobSummary({ ...RESULT, warnings: ["trained without the sandbox"] });
+    expect(md).toContain("> [!WARNING]\n> trained without the sandbox");
+    expect(formatJobSummary(RESULT)).not.toContain("[!WARNING]");
+  });
 });

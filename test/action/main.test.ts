@@ -113,7 +113,8 @@ describe.concurrent("the action on the test profile", { timeout: 180_000 }, () =
     const windowPattern = /const WINDOW_PATTERN = "(\w+)"/.exec(readFileSync(join(PROJECT, "train.ts"), "utf8"))![1];
     const model = torch.persistent(() => new GPT({ sequenceLen: prepare.MAX_SEQ_LEN, vocabSize: prepare.VOCAB_SIZE, nLayer: depth, nHead: dim / headDim, nEmbd: dim, windowPattern }, "cpu"));
     const runDir = readdirSync(run.resultDir).find((name) => name.startsWith(".run-"))!;
-    const trace = await loadTrace(join(run.resultDir, runDir, "trace"), { vocabSize: prepare.VOCAB_SIZE, seqLen: prepare.MAX_SEQ_LEN });
+    // The runner moved the trace out of the run's writable out/ into evaluate/ before evaluating it.
+    const trace = await loadTrace(join(run.resultDir, runDir, "evaluate"), { vocabSize: prepare.VOCAB_SIZE, seqLen: prepare.MAX_SEQ_LEN });
     const params = model.namedParameters();
     expect(params.length).toBeGreaterThan(5);
     for (const [name, param] of params) param.upload(trace.constants.get(trace.graph.constants.find((c) => c.name === name)!.id)!);
@@ -150,8 +151,8 @@ describe.concurrent("the action on the test profile", { timeout: 180_000 }, () =
   it.each(["sleepsPastBudget", "busyLoops"])("%s: timeout, killed at the budget plus the startup allowance", async (variant) => {
     const run = await runAction(variant, { "startup-allowance": "3" });
     expectStatus(run, "timeout");
-    expect(run.result.reason).toBe("killed after 8 s: TIME_BUDGET 5 s plus the runner's startup allowance of 3 s");
-    expect(readFileSync(join(run.resultDir, "train.log"), "utf8")).toContain("[runner] killed after 8 s");
+    expect(run.result.reason).toMatch(/^killed after \d+ s of wall time: the runner's limit for TIME_BUDGET 5 s .*, with a startup allowance of 3 s$/);
+    expect(readFileSync(join(run.resultDir, "train.log"), "utf8")).toMatch(/^\[runner\] killed after \d+ s/m);
   });
 
   it("produces NaN: crash, FAIL in the excerpt", async () => {
@@ -182,6 +183,6 @@ describe.concurrent("the action on the test profile", { timeout: 180_000 }, () =
   it("reads the next token: rejected by the evaluator's causality check", async () => {
     const run = await runAction("readsAhead");
     expectStatus(run, "rejected");
-    expect(run.result.reason).toMatch(/^evaluator: Expected the loss at row \d+, position \d+ to depend only on the tokens up to it.*the model reads ahead$/);
+    expect(run.result.reason).toMatch(/^evaluator: Cannot prove the graph causal: the loss at position t reads tokens up to position t \+ 1/);
   });
 });

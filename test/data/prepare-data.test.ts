@@ -15,6 +15,7 @@ const profile: Profile = {
   EVAL_TOKENS: 64,
   VOCAB_SIZE: 300,
   source: { kind: "climbmix", trainShards: 2 },
+  budgetClock: "wall",
 };
 
 const random = new SeededRandom(1);

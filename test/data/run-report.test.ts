@@ -35,6 +35,12 @@ describe("the summary block", () => {
     expect(() => parseSummary("no summary here")).toThrow("No `---` summary block found in the log");
   });
 
+  it("names the budget's clock last, when given, and the parser leaves the word out", () => {
+    const block = formatSummary({ ...baseline, budget_clock: "cpu" });
+    expect(block.split("\n").at(-1)).toBe("budget_clock:     cpu");
+    expect(parseSummary(`\n${block}\n`)).toEqual(parseSummary(`\n${formatSummary(baseline)}\n`));
+  });
+
   it("reportRun prints the block and writes the same figures as JSON", async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), "ar-report-")), "result.json");
     const log = vi.spyOn(console, "log").mockImplementation(() => {});

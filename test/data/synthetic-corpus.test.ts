@@ -21,6 +21,17 @@ describe("syntheticDocuments", () => {
     expect(take(2, 50)).not.toEqual(docs.slice(0, 50));
   });
 
+  it("writes other documents about the same invented words from another stream seed", () => {
+    const definitions = (text: string) => new Map([...text.matchAll(/^(\w+) \(noun\): (.*)$/gm)].map(([, word, definition]) => [word, definition]));
+    const other: string[] = [];
+    for (const doc of syntheticDocuments(1, 987654321)) if (other.push(doc) === 3000) break;
+    expect(other.slice(0, 50)).not.toEqual(docs.slice(0, 50));
+    const [mine, theirs] = [definitions(text), definitions(other.join("\n"))];
+    const shared = [...theirs.keys()].filter((word) => mine.has(word));
+    expect(shared.length).toBeGreaterThan(250);
+    for (const word of shared) expect(theirs.get(word)).toBe(mine.get(word));
+  });
+
   it("makes documents of very different lengths", () => {
     const lengths = docs.map((d) => d.length).sort((a, b) => a - b);
     expect(lengths[0]).toBeLessThan(100);

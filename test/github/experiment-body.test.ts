@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { experimentFromIssue, outboxFromIssue, renderExperimentBody, type IssueSnapshot } from "../../src/github/experiment-body.ts";
-import { judge } from "../../src/research/judge.ts";
-import { experiment, measurement } from "../research/make-experiment.ts";
+import { experiment, judged, measurement } from "../research/make-experiment.ts";
 
 const snapshot = (body: string, extra: Partial<IssueSnapshot> = {}): IssueSnapshot => ({
   number: 7, title: "Experiment 3: Depth 10", body, state: "open", labels: ["autoresearch"], isPullRequest: true, merged: false, updatedAt: "2025-01-15T22:00:00Z", ...extra,
 });
 
 describe("experiment bodies", () => {
-  const decision = judge({ candidate: [0.99], parent: [1, 1.002], sigma: 0.001, k: 2, maxRuns: 3 });
+  const decision = judged([0.99], [1, 1.002], [0.99, 0.99]);
   const e = experiment(3, { decision, outcome: "improved", measurements: [measurement("h3", "t3", 0.99)], tokens: 1234, agent: "openai:gpt-4.1" });
 
   it("shows the hypothesis, the parent, the agent, the status and the runs", () => {

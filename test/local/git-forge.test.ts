@@ -8,14 +8,16 @@ import { RESEARCH_FILES, type ResearchFiles } from "../../src/research/agent.ts"
 import { latestMeasurement, type Experiment } from "../../src/research/experiment.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import type { PlanSettings } from "../../src/research/plan.ts";
+import { DEFAULT_CONFIG } from "../../src/research/research-config.ts";
 import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
 import { researchStep, type Forge } from "../../src/research/research-step.ts";
 import { GitForge } from "../../src/local/git-forge.ts";
 import { STATE_REF } from "../../src/local/local-state.ts";
 import { researchFiles } from "../research/fixtures.ts";
+import { judged } from "../research/make-experiment.ts";
 import { MemoryForge } from "../research/memory-forge.ts";
 
-const settings: PlanSettings = { concurrency: 2, k: 2, minSigma: 0.0002, baselineRuns: 2, maxRuns: 2, remeasureAfterMerge: true };
+const settings: PlanSettings = { ...DEFAULT_CONFIG.noise, concurrency: 2 };
 
 /** A pretend trainer: best at MATRIX_LR 0.06 and DEPTH 10, crashes from depth 12, a little noise per seed. */
 function trainer(files: ResearchFiles, seed: number): number | null {
@@ -66,7 +68,7 @@ async function night(forge: Forge, train: () => Promise<number>, count: number):
 const decisions = (experiments: readonly Experiment[]) =>
   experiments.map((e) => ({
     n: e.n, kind: e.kind, title: e.title.replace(/\b[0-9a-f]{7}\b/, "<sha>"), state: e.state, outcome: e.outcome, fingerprint: e.fingerprint, seed: e.seed,
-    decision: e.decision, runs: e.measurements.map((m) => [m.seed, m.valBpb]),
+    decision: e.decision && { ...e.decision, tree: null }, runs: e.measurements.map((m) => [m.seed, m.valBpb]),
   }));
 
 let dir: string;
@@ -115,7 +117,7 @@ describe("GitForge", () => {
     const steps = (await git(dir, "log", "--format=%s", STATE_REF)).split("\n");
     expect(steps.filter((s) => s.startsWith("start "))).toHaveLength(experiments.length);
     expect(steps.filter((s) => s.startsWith("merge "))).toHaveLength(merged.length);
-    expect(steps.filter((s) => s.startsWith("rebase ")).length).toBeGreaterThan(0);
+    // Judge v2 (issue 13) rebases nothing in this night: with mutation seed 1 it does, once rebases replay the change.
     expect(steps.filter((s) => s.startsWith("rerun ")).length).toBeGreaterThan(0);
     const reopened = await GitForge.open(dir, { branch: "ignored", run: "night2" });
     expect(reopened.branch).toBe("main");
@@ -138,7 +140,7 @@ describe("GitForge", () => {
     await forge.start(spec("A", "0.05"));
     await forge.start(spec("B", "0.06"));
     const [a, b] = (await forge.load()).experiments;
-    const decision = { outcome: "improved" as const, rerun: false, candidate: 0.9, parent: 1, delta: -0.1, threshold: 0.01, sigma: 0.005, k: 2, runs: 1, parentRuns: 2, maxRuns: 3, crash: null };
+    const decision = judged([0.9], [1, 1], [0.9, 0.9]);
     const onto = await forge.merge(a!, decision);
     expect(onto).toEqual(await forge.head());
     await forge.rebase(b!, decision, onto);
@@ -161,7 +163,7 @@ describe("GitForge", () => {
     await forge.record(e!, run);
     expect(latestMeasurement((await forge.load()).experiments[0]!)).toEqual(run);
 
-    const decision = { outcome: "improved" as const, rerun: false, candidate: 0.9, parent: 1, delta: -0.1, threshold: 0.01, sigma: 0.005, k: 2, runs: 1, parentRuns: 2, maxRuns: 3, crash: null };
+    const decision = judged([0.9], [1, 1], [0.9, 0.9]);
     const head = await forge.merge(e!, decision);
     expect(await git(dir, "rev-parse", "research")).toBe(head.sha);
     expect(await git(dir, "rev-parse", "main")).toBe(parent.sha);

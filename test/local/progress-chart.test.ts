@@ -2,11 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Experiment } from "../../src/research/experiment.ts";
 import type { Decision } from "../../src/research/judge.ts";
 import { CHART_SIZE, chartPoints, progressChartSvg, renderPng, runningBest } from "../../src/local/progress-chart.ts";
-import { baseline, experiment, measurement } from "../research/make-experiment.ts";
+import { baseline, experiment, judged, measurement } from "../research/make-experiment.ts";
 
 const decision = (candidate: number | null, parent: number, outcome: Decision["outcome"]): Decision => ({
-  outcome, rerun: false, candidate, parent, delta: candidate === null ? null : candidate - parent, threshold: 0.002, sigma: 0.001, k: 2,
-  runs: 1, parentRuns: 2, maxRuns: 3, crash: outcome === "crashed" ? "crash: boom" : null,
+  ...judged([1], [1]), outcome, rerun: false, candidate, parent, delta: candidate === null ? null : candidate - parent, crash: outcome === "crashed" ? "crash: boom" : null,
 });
 
 /** A night: two baselines (mean 1.0), a kept 0.98, a baseline of it, a discarded 0.99, a crash, a kept 0.97 and one still running. */

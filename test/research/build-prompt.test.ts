@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildPrompt, renderLedger } from "../../src/research/build-prompt.ts";
+import { engineReference } from "../../src/research/engine-reference.ts";
 import type { LedgerEntry } from "../../src/research/ledger.ts";
 import { programMd, researchFiles } from "./fixtures.ts";
 
@@ -8,12 +9,13 @@ const entry = (n: number, extra: Partial<LedgerEntry> = {}): LedgerEntry => ({
 });
 
 describe("buildPrompt", () => {
-  it("carries program.md verbatim, then README.md, prepare.ts, train.ts and the ledger", () => {
+  it("carries program.md verbatim, then the engine reference (not the README), prepare.ts, train.ts and the ledger", () => {
     const files = researchFiles();
     const [system, user, ...rest] = buildPrompt({ files, ledger: [entry(1)] });
     expect(rest).toEqual([]);
     expect(system).toEqual({ role: "system", content: programMd });
-    const order = [files["README.md"], files["prepare.ts"], files["train.ts"], "| 1 | Idea 1 | Because 1 | 0.990000 | -0.001000 | improved |  |"];
+    expect(user!.content).not.toContain("README");
+    const order = [engineReference(), files["prepare.ts"], files["train.ts"], "| 1 | Idea 1 | Because 1 | 0.990000 | -0.001000 | improved |  |"];
     const positions = order.map((part) => user!.content.indexOf(part));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

@@ -48,6 +48,10 @@ describe("checkProposal", () => {
 
   it("reports edits that do not apply", () => {
     const stale = { ...deeper, edits: [{ file: "train.ts", search: "const DEPTH = 12;", replace: "const DEPTH = 10;" }] };
-    expect(checkProposal(stale, checks)).toEqual({ ok: false, errors: ["Edit 1 (train.ts): the SEARCH text was not found:\nconst DEPTH = 12;"] });
+    const line = fixtureTrain.split("\n").indexOf("const DEPTH = 8;") + 1;
+    expect(checkProposal(stale, checks)).toEqual({
+      ok: false,
+      errors: [`Edit 1 (train.ts): the SEARCH text was not found. The closest lines of the file, ${line}-${line}, are (copy the SEARCH text from them):\n${String(line).padStart(5)} | const DEPTH = 8;`],
+    });
   });
 });

@@ -15,7 +15,6 @@ export const programMd = readFileSync(new URL("../../program.md", import.meta.ur
 export function researchFiles(overrides: Partial<ResearchFiles> = {}): ResearchFiles {
   return {
     "program.md": programMd,
-    "README.md": "# A research repository\n\nTrains a small GPT in five minutes.\n",
     "prepare.ts": readFileSync(new URL("./fixtures/project/prepare.ts", import.meta.url), "utf8"),
     "train.ts": fixtureTrain,
     ...overrides,

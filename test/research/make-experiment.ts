@@ -1,4 +1,6 @@
 import type { Experiment, Measurement } from "../../src/research/experiment.ts";
+import { judge, type Decision } from "../../src/research/judge.ts";
+import { DEFAULT_CONFIG } from "../../src/research/research-config.ts";
 
 /** A measurement with defaults: an ok run at epoch 0. */
 export function measurement(sha: string, tree: string, valBpb: number | null, extra: Partial<Measurement> = {}): Measurement {
@@ -28,4 +30,12 @@ export function baseline(n: number, parent: { sha: string; tree: string }, value
       measurements: [measurement(`b${n + i}`, parent.tree, v, { epoch, seed: 42 + i })],
     }),
   );
+}
+
+/**
+ * The judge's decision with the default rule and noise sigma 0.001 at 2 degrees of freedom:
+ * with `confirmation` the decision after those fresh runs, without it the test's.
+ */
+export function judged(candidate: number[], parent: number[], confirmation?: number[], crash?: string): Decision {
+  return judge({ candidate, confirmation, parent, sigma: 0.001, freedom: 2, rule: DEFAULT_CONFIG.noise, crash });
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AgentError } from "../../src/research/agent.ts";
+import type { ChatMessage } from "../../src/research/build-prompt.ts";
 import { OpenAIAgent } from "../../src/research/openai-agent.ts";
+import { formatPromptSize, measurePrompt, PROMPT_TOKENIZER } from "../../src/research/prompt-size.ts";
 import { programMd, researchFiles } from "./fixtures.ts";
 import { startScriptedLlm, type ScriptStep } from "./scripted-llm-server.ts";
 
@@ -22,16 +24,17 @@ afterEach(async () => server?.close());
 async function agentFor(script: ScriptStep[], options: { retries?: number; timeout?: number } = {}) {
   server = await startScriptedLlm(script);
   const sleeps: number[] = [];
+  const logs: string[] = [];
   const agent = new OpenAIAgent({
     baseUrl: server.url, apiKey: "sk-test", model: "test-model", temperature: 0.3, backoff: 1000,
-    sleep: async (ms) => void sleeps.push(ms), ...options,
+    sleep: async (ms) => void sleeps.push(ms), log: (line) => void logs.push(line), ...options,
   });
-  return { agent, sleeps, requests: server.requests };
+  return { agent, sleeps, logs, requests: server.requests };
 }
 
 describe("OpenAIAgent", () => {
   it("sends program.md verbatim as the system prompt and parses the structured reply", async () => {
-    const { agent, requests } = await agentFor([{ reply: good, tokens: 1234 }]);
+    const { agent, requests, logs } = await agentFor([{ reply: good, tokens: 1234 }]);
     const reply = await agent.propose(task);
     expect(reply).toEqual({
       proposal: {
@@ -49,6 +52,11 @@ describe("OpenAIAgent", () => {
     expect(requests[0]!.body).toMatchObject({ model: "test-model", temperature: 0.3 });
     expect(requests[0]!.body.messages[0]).toEqual({ role: "system", content: programMd });
     expect(requests[0]!.body.messages[1]!.content).toContain(task.files["train.ts"]);
+    // The log gives the prompt's size by the project's tokenizer and by the endpoint's count.
+    const sent = requests[0]!.body.messages as ChatMessage[];
+    const { chars, tokens } = measurePrompt(sent);
+    expect(chars).toBe(sent[0]!.content.length + sent[1]!.content.length);
+    expect(logs).toEqual([`openai:test-model: prompt of 2 messages, ${formatPromptSize({ chars, tokens })} (${PROMPT_TOKENIZER}); openai:test-model counted 1,224`]);
   });
 
   it("retries a malformed reply with backoff, showing the model its mistake", async () => {

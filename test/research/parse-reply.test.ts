@@ -46,9 +46,30 @@ describe("parseReply", () => {
     });
   });
 
-  it("is the inverse of formatReply", () => {
+  it("is the inverse of formatReply, whole files included", () => {
     const proposal = parseReply(reply);
     expect(parseReply(formatReply(proposal))).toEqual(proposal);
+    const whole = { ...proposal, edits: [{ file: "train.ts", search: "", replace: wholeFile }] };
+    expect(parseReply(formatReply(whole))).toEqual(whole);
+  });
+
+  const wholeFile = 'import * as torch from "./src/engine/index.ts";\nimport { MAX_SEQ_LEN } from "./prepare.ts";\nconst DEPTH = 10;';
+
+  it("reads what models write instead: headings, fences inside blocks, no EDIT line, a diff, a whole file", () => {
+    const headings = "## Title: Deeper\n**Hypothesis:**\nMore layers.\n\n### EDIT `train.ts`\n<<<<<<< SEARCH\n```ts\nconst DEPTH = 8;\n```\n=======\n```ts\nconst DEPTH = 10;\n```\n>>>>>>> REPLACE\n";
+    const bare = "TITLE: Deeper\nHYPOTHESIS: More layers.\n\ntrain.ts\n```ts\n<<<<<<< SEARCH\nconst DEPTH = 8;\n=======\nconst DEPTH = 10;\n>>>>>>> REPLACE\n```\n";
+    const unmarked = "TITLE: Deeper\nHYPOTHESIS: More layers.\n<<<<<<< SEARCH\nconst DEPTH = 8;\n=======\nconst DEPTH = 10;\n>>>>>>> REPLACE\n";
+    const depth = [{ file: "train.ts", search: "const DEPTH = 8;", replace: "const DEPTH = 10;" }];
+    for (const text of [headings, bare, unmarked]) expect(parseReply(text)).toEqual({ title: "Deeper", hypothesis: "More layers.", edits: depth });
+
+    const diff = "TITLE: Deeper\nHYPOTHESIS: More layers.\n```diff\n--- a/train.ts\n+++ b/train.ts\n@@ -20,3 +20,3 @@\n // Model size\n-const DEPTH = 8;\n+const DEPTH = 10;\n\n@@ -40 +40 @@\n-const LR = 1;\n+const LR = 2;\n```\n";
+    expect(parseReply(diff).edits).toEqual([
+      { file: "train.ts", search: "// Model size\nconst DEPTH = 8;\n", replace: "// Model size\nconst DEPTH = 10;\n" },
+      { file: "train.ts", search: "const LR = 1;", replace: "const LR = 2;" },
+    ]);
+
+    const rewrite = `TITLE: Deeper\nHYPOTHESIS: More layers.\nHere is the new file:\n\n\`\`\`typescript\n${wholeFile}\n\`\`\`\n`;
+    expect(parseReply(rewrite)).toEqual({ title: "Deeper", hypothesis: "More layers.\nHere is the new file:", edits: [{ file: "train.ts", search: "", replace: wholeFile }] });
   });
 
   it.each([
@@ -57,7 +78,7 @@ describe("parseReply", () => {
     ["TITLE: x\nHYPOTHESIS: y", "Expected at least one `EDIT train.ts` block with SEARCH/REPLACE, got none"],
     ["TITLE: x\nHYPOTHESIS: y\nEDIT train.ts\n<<<<<<< SEARCH\na\n=======\nb", "Expected the SEARCH block of the edit to `train.ts` to end with `>>>>>>> REPLACE`"],
     ["TITLE: x\nHYPOTHESIS: y\nEDIT train.ts\n<<<<<<< SEARCH\n\n=======\nb\n>>>>>>> REPLACE", "Expected a non-empty SEARCH text in the edit to `train.ts`"],
-    ["TITLE: x\nHYPOTHESIS: y\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE", "Expected an `EDIT <file>` line before the SEARCH block on line 3"],
+    ["TITLE: x\nHYPOTHESIS: y\n```ts\nconst DEPTH = 10;\n```", "Expected SEARCH/REPLACE blocks, got a code block of 1 lines that is neither a diff nor a whole train.ts (a whole file imports ./src/engine/index.ts and ./prepare.ts): quote the lines to change in `EDIT train.ts` SEARCH/REPLACE blocks"],
   ])("refuses %j", (text, message) => {
     expect(() => parseReply(text)).toThrow(new ReplyFormatError(message));
   });

@@ -20,7 +20,7 @@ afterEach(async () => server?.close());
 
 async function agentFor(replies: string[]) {
   server = await startScriptedLlm(replies.map((r) => ({ reply: r, tokens: 100 })));
-  return new OpenAIAgent({ baseUrl: server.url, apiKey: "k", model: "m", retries: 1, sleep: async () => {} });
+  return new OpenAIAgent({ baseUrl: server.url, apiKey: "k", model: "m", retries: 1, sleep: async () => {}, log: () => {} });
 }
 
 describe("propose", () => {

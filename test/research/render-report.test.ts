@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { judge } from "../../src/research/judge.ts";
 import { Ledger } from "../../src/research/ledger.ts";
 import { renderChart, renderReport } from "../../src/research/render-report.ts";
+import { DEFAULT_CONFIG } from "../../src/research/research-config.ts";
 import { baseline, experiment, measurement } from "./make-experiment.ts";
 
 const head = { sha: "p0", tree: "t0" };
@@ -9,7 +10,7 @@ const judged = (n: number, value: number, parent: number, state: "merged" | "clo
   experiment(n, {
     state,
     outcome: state === "merged" ? "improved" : "regressed",
-    decision: judge({ candidate: [value], parent: [parent], sigma: 0.001, k: 2, maxRuns: 3 }),
+    decision: judge({ candidate: [value], parent: [parent], sigma: 0.001, freedom: 2, rule: DEFAULT_CONFIG.noise }),
     measurements: [measurement(`h${n}`, `t${n}`, value)],
   });
 
@@ -30,6 +31,14 @@ describe("renderReport", () => {
     expect(report).toContain("| 1 | #3 | Experiment 3 | 0.980000 | −0.010000 |\n| 2 | #1 | Experiment 1 | 0.990000 | −0.011000 |");
     expect(report).toContain("| kept | discarded | crashed | inconclusive | running |\n|---:|---:|---:|---:|---:|\n| 2 | 1 | 0 | 0 | 2 |");
     expect(renderReport({ ledger: new Ledger([], 0), paused: "paused by @alice", link: () => "" })).toContain("**Paused**: paused by @alice. Noise: not measured yet.");
+  });
+
+  it("states the load the noise was measured under, from the CPU share of the epoch's runs", () => {
+    const shares = [0.92, 0.4, 0.88];
+    const loaded = experiments.map((e, i) => ({ ...e, measurements: e.measurements.map((m) => ({ ...m, cpuShare: shares[i % 3] })) }));
+    expect(renderReport({ ledger: new Ledger(loaded, 0), paused: null, link: (e) => `#${e.n}` })).toContain(
+      "Noise: σ ≈ 0.0014 per run (epoch 0), measured at a median CPU share of 0.90 over 6 runs, 2 under heavy contention (share < 0.5).",
+    );
   });
 
   it("charts each judged experiment and the best kept value as Mermaid", () => {

@@ -11,7 +11,7 @@ describe("parseResearchConfig", () => {
     const { config, errors } = parseResearchConfig({
       branch: "research",
       concurrency: 3,
-      noise: { k: 3, "baseline-runs": 4, "max-runs": 2, "min-sigma": 0.001, "remeasure-after-merge": false },
+      noise: { "baseline-runs": 3, "max-runs": 2, alpha: 0.05, futility: 0.5, "confirm-runs": 1, "min-sigma": 0.001 },
       agent: { provider: "offline", "base-url": "http://localhost:11434/v1", model: "qwen2.5-coder", temperature: 0.2, seed: 5, timeout: 60, retries: 1 },
       budget: { "experiments-per-night": 50, "tokens-per-night": 100000 },
       hours: { start: 22, end: 6, timezone: "Europe/Paris" },
@@ -22,7 +22,7 @@ describe("parseResearchConfig", () => {
     expect(config).toEqual({
       branch: "research",
       concurrency: 3,
-      noise: { k: 3, baselineRuns: 4, maxRuns: 2, minSigma: 0.001, remeasureAfterMerge: false },
+      noise: { baselineRuns: 3, maxRuns: 2, alpha: 0.05, futility: 0.5, confirmRuns: 1, minSigma: 0.001 },
       agent: { provider: "offline", baseUrl: "http://localhost:11434/v1", model: "qwen2.5-coder", temperature: 0.2, seed: 5, timeout: 60, retries: 1 },
       budget: { experimentsPerNight: 50, tokensPerNight: 100000 },
       hours: { start: 22, end: 6, timezone: "Europe/Paris" },
@@ -35,14 +35,14 @@ describe("parseResearchConfig", () => {
     const { config, errors } = parseResearchConfig({
       concurrency: 0,
       branch: "research",
-      noise: { k: "two", "baseline-runs": 1 },
+      noise: { alpha: "two", "baseline-runs": 1 },
       agent: { provider: "anthropic", "base-url": "ftp://x" },
       hours: { start: 25, timezone: "Mars/Olympus" },
       keep_branches: true,
     });
     expect(errors).toEqual([
       "Expected `concurrency` to be an integer from 1 to 64, got `0`",
-      'Expected `noise.k` to be a number from 0 to 10, got `"two"`',
+      'Expected `noise.alpha` to be a probability from 1e-6 to 0.5, got `"two"`',
       "Expected `noise.baseline-runs` to be an integer from 2 to 20, got `1`",
       'Expected `agent.provider` to be "openai" or "offline", got `"anthropic"`',
       'Expected `agent.base-url` to be an http(s) URL, got `"ftp://x"`',

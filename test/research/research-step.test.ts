@@ -6,11 +6,12 @@ import { Ledger } from "../../src/research/ledger.ts";
 import { MutationAgent } from "../../src/research/mutation-agent.ts";
 import type { PlanSettings } from "../../src/research/plan.ts";
 import { readHyperparameters } from "../../src/runner/read-hyperparameters.ts";
+import { DEFAULT_CONFIG } from "../../src/research/research-config.ts";
 import { researchStep } from "../../src/research/research-step.ts";
 import { FIXTURE_ROOT, researchFiles } from "./fixtures.ts";
 import { MemoryForge } from "./memory-forge.ts";
 
-const settings: PlanSettings = { concurrency: 3, k: 2, minSigma: 0.0002, baselineRuns: 3, maxRuns: 3, remeasureAfterMerge: true };
+const settings: PlanSettings = { ...DEFAULT_CONFIG.noise, concurrency: 3, baselineRuns: 3 };
 
 /** A pretend trainer: val_bpb is best at MATRIX_LR 0.06 and DEPTH 10, depth 12+ runs out of memory, and each seed adds noise. */
 function trueValue(files: ResearchFiles): number | null {
@@ -44,12 +45,26 @@ describe("researchStep", () => {
     expect(new Set(experiments.map((e) => e.fingerprint)).size).toBe(30);
     const merged = experiments.filter((e) => e.state === "merged");
     expect(merged.length).toBeGreaterThan(0);
-    for (const e of merged) expect(e.decision!.delta!).toBeLessThanOrEqual(-e.decision!.threshold!);
+    for (const e of merged) {
+      expect(e.decision!.testDelta!).toBeLessThanOrEqual(e.decision!.threshold!);
+      expect(e.decision!).toMatchObject({ fresh: true, runs: settings.confirmRuns, delta: expect.any(Number) });
+      expect(e.decision!.delta!).toBeLessThan(0);
+    }
     expect(trueValue(forge.trees.get(forge.head.tree)!)!).toBeLessThan(start);
-    // Three baselines at the start and one after each merge.
+    // Three baselines at the start; after each merge the 2 confirmation runs and one baseline.
     expect(forge.experiments.filter((e) => e.kind === "baseline")).toHaveLength(3 + merged.length);
     const counts = new Ledger(forge.experiments, 0).counts();
     expect(counts.kept + counts.discarded + counts.crashed + counts.inconclusive).toBe(30);
+  });
+
+  it("runs all baseline runs at concurrency 1, one per step, before the first experiment", async () => {
+    const forge = new MemoryForge(researchFiles());
+    const options = { agent: new MutationAgent(1), settings: { ...settings, concurrency: 1 }, gate: { open: true, experimentsLeft: 10 } };
+    for (let step = 0; step < 4; step++) {
+      await researchStep(forge, options);
+      forge.train(trainer);
+    }
+    expect(forge.log.filter((line) => line.startsWith("start"))).toEqual(["start 1 baseline", "start 2 baseline", "start 3 baseline", "start 4 experiment"]);
   });
 
   it("does nothing more when stepped again without news", async () => {

@@ -13,8 +13,8 @@ const newDir = () => join(mkdtempSync(join(tmpdir(), "ar-replay-")), "trace");
 const B = 3, T = 6, V = 40;
 
 /** Per-token losses of `model` computed in process, the reference the replay must equal. */
-function inProcess(model: { forward(x: Tensor, y: Tensor, r: "none"): Tensor }, x: Int32Array, y: Int32Array) {
-  return noGrad(() => model.forward(tensor(x, [B, T], { dtype: "i32" }), tensor(y, [B, T], { dtype: "i32" }), "none").toArray());
+function inProcess(model: { forward(x: Tensor, y: Tensor, r: "none"): Tensor }, x: Int32Array, y: Int32Array, rows = B) {
+  return noGrad(() => model.forward(tensor(x, [rows, T], { dtype: "i32" }), tensor(y, [rows, T], { dtype: "i32" }), "none").toArray());
 }
 
 describe("replayGraph", () => {
@@ -28,6 +28,18 @@ describe("replayGraph", () => {
       expect(await replay.lossFn(x, y, B, T)).toEqual(inProcess(model, x, y));
     }
     expect(replay.batchSize).toBe(B);
+    replay.dispose();
+  });
+
+  it("runs at other batch sizes as the model runs there", async () => {
+    const model = tinyLM(V, 8);
+    const dir = newDir();
+    await exportTrace(model, B, T, dir);
+    const replay = replayGraph(await loadTrace(dir, { vocabSize: V, seqLen: T }), "cpu");
+    for (const rows of [1, 2, 7]) {
+      const x = tokens(rows * T, V, rows), y = tokens(rows * T, V, rows + 10);
+      expect(await replay.lossFn(x, y, rows, T)).toEqual(inProcess(model, x, y, rows));
+    }
     replay.dispose();
   });
 
@@ -59,7 +71,7 @@ describe("replayGraph", () => {
     await expect(replay).rejects.toThrow(GraphRejectedError);
     await expect(replay).rejects.toThrow(`Expected output 0 of node 0 (${graph.nodes[0].op}) to be f32 [3, 6, 9] as traced, got f32 [3, 6, 8]`);
     await expect(async () => replayGraph(trace, "cpu").lossFn(tokens(B * 2, V), tokens(B * 2, V), B, 2)).rejects.toThrow(
-      "Expected batches of 3x6 (as traced), got 3x2",
+      "Expected batches of 6 tokens per row (as traced), got 3x2",
     );
   });
 });

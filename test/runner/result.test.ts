@@ -33,6 +33,8 @@ describe("parseResult", () => {
     expect(parseResult(JSON.stringify(ok))).toEqual(ok);
     const crash = { ...ok, status: "crash", val_bpb: null, mfu_percent: null, depth: null, crash_excerpt: "CUDA OOM" };
     expect(parseResult(crash)).toEqual(crash);
+    // warnings: written by every runner since the sandbox, absent from older results.
+    expect(parseResult({ ...ok, warnings: ["trained without the sandbox"] }).warnings).toEqual(["trained without the sandbox"]);
   });
 
   it.each([
@@ -47,6 +49,7 @@ describe("parseResult", () => {
     [{ val_bpb: null }, 'Expected `val_bpb` to be a number when `status` is `"ok"`, got `null`'],
     [{ status: "crash" }, 'Expected `val_bpb` to be null when `status` is `"crash"`, got `0.9979`'],
     [{ status: "rejected", val_bpb: null }, "Expected `reason` to say why the run was rejected, got `null`"],
+    [{ warnings: "unsandboxed" }, 'Expected `warnings` to be an array of strings, got `"unsandboxed"`'],
   ])("refuses %j", (patch, message) => {
     expect(() => parseResult({ ...ok, ...patch })).toThrow(message);
   });

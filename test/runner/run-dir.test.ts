@@ -1,12 +1,12 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROFILES } from "../../src/data/profiles.ts";
 import { resolveDataLayout, type DataLayout } from "../../src/data/resolve-data-layout.ts";
-import { GRAPH_FILE } from "../../src/data/trace-export.ts";
-import { makeRunDir, type RunDir } from "../../src/runner/run-dir.ts";
+import { GRAPH_FILE, WEIGHTS_FILE } from "../../src/data/trace-export.ts";
+import { makeRunDir, readRunFile, removeRunDir, takeTrace, type RunDir } from "../../src/runner/run-dir.ts";
 import { trainSourceForProfile } from "../../src/runner/train-profiles.ts";
 import { PROJECT } from "./experiment-repo.ts";
 
@@ -45,8 +45,60 @@ describe("makeRunDir", () => {
     for (const file of readdirSync(data.tokenizerDir)) expect(readFileSync(join(tokenizerDir, file))).toEqual(readFileSync(join(data.tokenizerDir, file)));
     expect(runDir.env).toEqual({
       AUTORESEARCH_PROFILE: "test", AUTORESEARCH_DATA: view, AUTORESEARCH_CACHE_DIR: join(runDir.dir, "data", "cache"),
-      AUTORESEARCH_RUN_MODE: "train", AUTORESEARCH_TRACE_DIR: runDir.traceDir,
+      AUTORESEARCH_RUN_MODE: "train", AUTORESEARCH_TRACE_DIR: runDir.traceDir, TMPDIR: join(runDir.outputDir, "tmp"), HOME: join(runDir.outputDir, "tmp"),
     });
+  });
+
+  it("lists the sandbox's view: each path from its real source, out/ alone writable, neither the validation shard nor the cache", () => {
+    const { readOnly, writable, cwd } = runDir.view;
+    expect([writable, cwd]).toEqual([runDir.outputDir, runDir.dir]);
+    expect(runDir.traceDir.startsWith(`${runDir.outputDir}/`) && runDir.summaryPath.startsWith(`${runDir.outputDir}/`)).toBe(true);
+    const shards = readdirSync(data.shardDir).sort();
+    const bySource = new Map(readOnly.map((m) => [m.source, m.target]));
+    expect(bySource.get(realpathSync(join(PROJECT, "node_modules")))).toBe(join(runDir.dir, "node_modules"));
+    expect(bySource.get(realpathSync(join(data.shardDir, shards[0]!)))).toBe(join(runDir.dir, "data", "shards", shards[0]!));
+    expect(bySource.has(realpathSync(join(data.shardDir, shards.at(-1)!)))).toBe(false);
+    const cache = realpathSync(data.cacheDir);
+    for (const { source } of readOnly) expect(cache === source || cache.startsWith(`${source}/`)).toBe(false);
+    for (const { target } of readOnly) expect(target.startsWith(`${runDir.dir}/`)).toBe(true);
+  });
+
+  it("reads a file the run left only when it is a small regular file, and never blocks on a FIFO", async () => {
+    const dir = mkdtempSync(join(root, "left-"));
+    writeFileSync(join(dir, "summary.json"), "{}");
+    symlinkSync(join(dir, "summary.json"), join(dir, "link.json"));
+    writeFileSync(join(dir, "huge.json"), Buffer.alloc((1 << 20) + 1));
+    mkdirSync(join(dir, "folder.json"));
+    await execa("mkfifo", [join(dir, "fifo.json")]);
+    expect(await readRunFile(join(dir, "summary.json"))).toBe("{}");
+    for (const name of ["link.json", "huge.json", "folder.json", "fifo.json", "missing.json"]) expect(await readRunFile(join(dir, name))).toBeNull();
+  });
+
+  it("takes the trace out of the run's output as regular files, and names what is not one", async () => {
+    const run = { ...runDir, outputDir: mkdtempSync(join(root, "out-")) };
+    run.traceDir = join(run.outputDir, "trace");
+    expect(await takeTrace(run, join(root, "taken-0"))).toBe("missing");
+    mkdirSync(run.traceDir);
+    writeFileSync(join(run.traceDir, GRAPH_FILE), "{}");
+    symlinkSync("/etc/passwd", join(run.traceDir, WEIGHTS_FILE));
+    expect(await takeTrace(run, join(root, "taken-1"))).toEqual({ reason: "Expected the run to leave `trace/weights.bin` as a regular file, got a symbolic link" });
+    const fresh = { ...run, traceDir: join(run.outputDir, "trace2") };
+    mkdirSync(fresh.traceDir);
+    for (const name of [GRAPH_FILE, WEIGHTS_FILE]) writeFileSync(join(fresh.traceDir, name), name);
+    expect(await takeTrace(fresh, join(root, "taken-2"))).toBe("taken");
+    expect(readdirSync(join(root, "taken-2")).sort()).toEqual([GRAPH_FILE, WEIGHTS_FILE].sort());
+    expect(readdirSync(fresh.traceDir)).toEqual([]);
+  });
+
+  it("removes a run directory whatever it holds, folders without permissions included", async () => {
+    const dir = mkdtempSync(join(root, "junk-"));
+    mkdirSync(join(dir, "locked/deeper"), { recursive: true });
+    writeFileSync(join(dir, "locked/deeper/file"), "x");
+    chmodSync(join(dir, "locked/deeper"), 0);
+    chmodSync(join(dir, "locked"), 0);
+    await execa("mkfifo", [join(dir, "fifo")]);
+    expect(await removeRunDir(dir)).toBeNull();
+    expect(existsSync(dir)).toBe(false);
   });
 
   it("refuses a directory that already holds something", async () => {

@@ -26,7 +26,7 @@ describe("runExperiment", () => {
     expect(result.seed).toBe(7);
     expect(result.num_steps).toBeGreaterThan(10);
     expect(result.reported_val_bpb).toBeNull(); // run mode: prepare.ts reports no val_bpb of train.ts's own
-    expect(readFileSync(logPath, "utf8")).toMatch(/^\[runner\] [0-9a-f]{7}\.\.[0-9a-f]{7}, profile test, seed 7, killed after 125 s$/m);
+    expect(readFileSync(logPath, "utf8")).toMatch(/^\[runner\] [0-9a-f]{7}\.\.[0-9a-f]{7}, profile test, seed 7, killed after 140 s, in the sandbox \(bwrap\)$/m);
     expect(timings.trainStart).toBeLessThan(timings.firstStep!);
     expect(timings.firstStep).toBeLessThan(timings.trainEnd!);
     expect(timings.trainEnd).toBeLessThanOrEqual(timings.resultWritten);

@@ -57,12 +57,14 @@ function nextSeed(): number {
 
 /** Fills `t` (contiguous) in place with N(mean, std^2). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
+  if (t.device === "meta") return t; // no values, and no draw: a meta model leaves the stream to the real one
   native.random(t.storage.id, t.offset, t.numel, RandomKind.normal, nextSeed(), mean, std);
   return t;
 }
 
 /** Fills `t` (contiguous) in place with U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
+  if (t.device === "meta") return t;
   native.random(t.storage.id, t.offset, t.numel, RandomKind.uniform, nextSeed(), low, high);
   return t;
 }

@@ -26,7 +26,7 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   return diff / scale;
 }
 
-/** Default tolerance: bf16 rounding, f32 summation order and fast math, f64 summation order. */
+/** Default tolerance: bf16 rounding, f32 and f64 summation order. */
 export const TOLERANCE: Record<E.DType, number> = { bf16: 2e-2, f32: 1e-4, f64: 1e-10, i32: 0 };
 
 interface Outcome {

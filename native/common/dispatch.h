@@ -6,9 +6,6 @@
 
 namespace ar {
 
-// Statistics (rstd, lse, losses) are f64 for f64 inputs and f32 otherwise.
-inline DType statDtype(DType d) { return d == DType::F64 ? DType::F64 : DType::F32; }
-
 template <typename F>
 void dispatchFloat(DType d, const char* op, F&& f) {
   switch (d) {

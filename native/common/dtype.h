@@ -33,6 +33,9 @@ inline DType widerFloat(DType a, DType b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
+// Statistics (rstd, lse, losses) are f64 for f64 inputs and f32 otherwise.
+inline DType statDtype(DType d) { return d == DType::F64 ? DType::F64 : DType::F32; }
+
 // bf16 is stored as the high half of an IEEE float; conversion rounds to nearest even.
 struct bf16 {
   uint16_t bits;

@@ -13,12 +13,9 @@ namespace {
 template <typename F>
 void withUnaryOp(UnaryOp op, F&& f) {
   switch (op) {
-#define AR_UNARY_CASE(name) \
-    case UnaryOp::name: return f(std::integral_constant<UnaryOp, UnaryOp::name>{});
-    AR_UNARY_CASE(Neg) AR_UNARY_CASE(Relu) AR_UNARY_CASE(Square) AR_UNARY_CASE(Tanh) AR_UNARY_CASE(Sigmoid)
-    AR_UNARY_CASE(Rsqrt) AR_UNARY_CASE(Exp) AR_UNARY_CASE(Log) AR_UNARY_CASE(Sqrt) AR_UNARY_CASE(Abs)
-    AR_UNARY_CASE(AddScalar) AR_UNARY_CASE(MulScalar) AR_UNARY_CASE(PowScalar) AR_UNARY_CASE(ReluSquare)
-    AR_UNARY_CASE(Softcap) AR_UNARY_CASE(Sign) AR_UNARY_CASE(Step)
+#define AR_UNARY_CASE(Member, name) \
+    case UnaryOp::Member: return f(std::integral_constant<UnaryOp, UnaryOp::Member>{});
+    AR_UNARY_OPS(AR_UNARY_CASE)
 #undef AR_UNARY_CASE
   }
   fail("unary: unknown op ", int(op));
@@ -27,11 +24,10 @@ void withUnaryOp(UnaryOp op, F&& f) {
 template <typename F>
 void withBinaryOp(BinaryOp op, F&& f) {
   switch (op) {
-    case BinaryOp::Add: return f(std::integral_constant<BinaryOp, BinaryOp::Add>{});
-    case BinaryOp::Sub: return f(std::integral_constant<BinaryOp, BinaryOp::Sub>{});
-    case BinaryOp::Mul: return f(std::integral_constant<BinaryOp, BinaryOp::Mul>{});
-    case BinaryOp::Div: return f(std::integral_constant<BinaryOp, BinaryOp::Div>{});
-    case BinaryOp::Max: return f(std::integral_constant<BinaryOp, BinaryOp::Max>{});
+#define AR_BINARY_CASE(Member, name) \
+    case BinaryOp::Member: return f(std::integral_constant<BinaryOp, BinaryOp::Member>{});
+    AR_BINARY_OPS(AR_BINARY_CASE)
+#undef AR_BINARY_CASE
   }
   fail("binary: unknown op ", int(op));
 }

@@ -36,7 +36,7 @@ void embeddingForward(const EmbeddingArgs& a) {
 // Here `out` is the incoming gradient (n, dim) and `weight` the gradient table, accumulated into.
 // As on the GPU: positions sorted by token (a stable counting sort), each token's rows summed in Acc
 // in position order and added to the table once, so a bf16 table is rounded once per token.
-void embeddingBackward(const EmbeddingArgs& a) {
+void embeddingBackward(const EmbeddingBackwardArgs& a) {
   checkIndices(a, "embedding backward");
   const int32_t* idx = as<int32_t>(a.idx);
   // Token t's positions are positions[start[t], start[t + 1]).

@@ -109,7 +109,7 @@ void embeddingForward(const EmbeddingArgs& a) {
 // Here `out` is the incoming gradient (n, dim) and `weight` the gradient table, accumulated into.
 // Deterministic: positions are sorted by token (a stable radix sort, so each token's rows keep
 // their order) and each token's rows are summed in Acc, then added to the table once.
-void embeddingBackward(const EmbeddingArgs& a) {
+void embeddingBackward(const EmbeddingBackwardArgs& a) {
   if (a.n * a.dim == 0) return;
   if (a.n > INT32_MAX || a.vocab >= INT32_MAX) fail("embedding backward: at most 2^31 - 1 indices and vocab entries, got ", a.n, " and ", a.vocab);
   const int n = int(a.n);

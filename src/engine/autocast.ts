@@ -1,6 +1,6 @@
 /** Mixed precision like torch.autocast: matmuls run in the autocast dtype, other ops promote. */
-import { callThatMade } from "./activations.ts";
-import { isGradEnabled } from "./autograd.ts";
+import { callThatMade } from "./module-scope.ts";
+import { isGradEnabled } from "./grad-mode.ts";
 import type { DType } from "./dtype.ts";
 import { logAllocationsTo } from "./memory.ts";
 import type { Tensor } from "./tensor.ts";

@@ -1,27 +1,10 @@
-/** Reverse-mode autograd: grad mode, the tape node, and backward(). */
+/** Reverse-mode autograd: the tape node and backward(). */
 import type { Tensor } from "./tensor.ts";
-import type { OpDef } from "./dispatch.ts";
-import { unref } from "./activations.ts";
+import type { OpDef } from "./op-registry.ts";
+import { noGrad } from "./grad-mode.ts";
+import { unref } from "./module-scope.ts";
 import { trackAllocations, type Storage } from "./memory.ts";
 import { timeOp } from "./op-timer.ts";
-
-let gradEnabled = true;
-
-/** True when ops record the tape. */
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/** Runs `fn` without recording the tape, like `torch.no_grad()`. */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
 
 /** One recorded op application: what backward needs to call the op's backward. */
 export interface Node {
@@ -39,7 +22,7 @@ export interface Node {
 /**
  * Accumulates `root`'s gradient into every leaf that requires grad. Gradients and temporaries
  * that backward itself allocated go back to the arena as soon as they are consumed, and so do
- * forward activations that module calls left to the tape (activations.ts) after their last use.
+ * forward activations that module calls left to the tape (module-scope.ts) after their last use.
  */
 export function runBackward(root: Tensor, grad: Tensor): void {
   const order = topologicalOrder(root);

@@ -6,9 +6,10 @@ import { native } from "./native.ts";
 
 export { Tensor, type TensorLike } from "./tensor.ts";
 export type { DType, Device } from "./dtype.ts";
-export { noGrad, isGradEnabled } from "./autograd.ts";
+export { noGrad, isGradEnabled } from "./grad-mode.ts";
 export { autocast, autocastDtype } from "./autocast.ts";
-export { defineOp, getOp, opNames, setTraceHook, type OpDef, type TraceHook } from "./dispatch.ts";
+export { defineOp, getOp, opNames, type OpDef } from "./op-registry.ts";
+export { setTraceHook, type TraceHook } from "./dispatch.ts";
 export { persistent, resetArena, memoryStats, resetPeakMemory, synchronize, type MemoryStats } from "./memory.ts";
 export * from "./ops/index.ts";
 export * as F from "./functional.ts";

@@ -98,11 +98,6 @@ export function resetArena(): void {
   arenaGeneration = native.resetArena();
 }
 
-/** The number of arena resets so far (tensors remember the generation they were made in). */
-export function currentGeneration(): number {
-  return arenaGeneration;
-}
-
 export interface MemoryStats {
   persistentBytes: number;
   arenaUsedBytes: number;

@@ -1,5 +1,5 @@
 /** nn.Module with parameter registration, plus Linear and Embedding, as in PyTorch. */
-import { releaseLeftovers } from "./activations.ts";
+import { releaseLeftovers } from "./module-scope.ts";
 import type { DType, Device } from "./dtype.ts";
 import { Tensor } from "./tensor.ts";
 import * as ops from "./ops/index.ts";
@@ -14,7 +14,7 @@ export abstract class Module {
 
   constructor() {
     // Every forward call releases what it made and no longer needs when it returns, as Python's
-    // reference counting does for PyTorch's modules (see activations.ts).
+    // reference counting does for PyTorch's modules (see module-scope.ts).
     const forward: unknown = (this as { forward?: unknown }).forward;
     if (typeof forward === "function") {
       const released = (...args: unknown[]): unknown => releaseLeftovers(() => forward.apply(this, args));

@@ -8,7 +8,6 @@ import { native } from "./native.ts";
 import { contiguousStrides, formatShape, numelOf } from "./shape.ts";
 import * as ops from "./ops/index.ts";
 
-export type Scalar = number;
 export type TensorLike = Tensor | number;
 
 export class Tensor {

@@ -13,7 +13,8 @@
  * AUTORESEARCH_CACHE_DIR, AUTORESEARCH_DATA) and prints one JSON line:
  * `{"status":"ok","val_bpb":..}`, or `{"status":"rejected"|"crash","reason":..}` and exits 1.
  */
-import { fileURLToPath } from "node:url";
+import { realpathSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const [command, ...rest] = process.argv.slice(2);
@@ -78,12 +79,15 @@ async function evaluate(): Promise<void> {
 }
 
 const commands: Record<string, () => Promise<void>> = { run, evaluate };
-if (!Object.hasOwn(commands, command ?? "")) {
-  console.error(`Expected a command, \`run\` or \`evaluate\`, got \`${command ?? ""}\``);
-  process.exitCode = 2;
-} else {
-  await commands[command]().catch((error: Error) => {
-    console.error(`runner: ${error.message}`);
-    process.exitCode = 1;
-  });
+// Runs only as the program, so importing this file (a test, a tool) starts nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  if (!Object.hasOwn(commands, command ?? "")) {
+    console.error(`Expected a command, \`run\` or \`evaluate\`, got \`${command ?? ""}\``);
+    process.exitCode = 2;
+  } else {
+    await commands[command]().catch((error: Error) => {
+      console.error(`runner: ${error.message}`);
+      process.exitCode = 1;
+    });
+  }
 }

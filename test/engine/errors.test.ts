@@ -39,7 +39,7 @@ describe("bad input gets an error that names the op, shapes and dtypes", () => {
 
   it("the native layer rejects stale ids and out-of-range access instead of crashing", () => {
     const id = native.alloc("cpu", 0, 4, true);
-    expect(() => native.download(id, 2, 3)).toThrow("download: access [2, 5) is outside the storage of 4 elements");
+    expect(() => native.download(id, 2, 3)).toThrow("download (src): access [2, 5) is outside the storage of 4 elements");
     expect(() => native.unary(0, id, 0, id, 0, 5, 0)).toThrow(/unary \(x\): access \[0, 5\) is outside/);
     expect(() => native.matmul(id, 0, id, 0, id, 0, 1, 3, 3, 3, false, false, 1, 0, 0, 0, 0)).toThrow(/matmul \(a\): access \[0, 9\)/);
     native.resetArena();

@@ -1,6 +1,7 @@
 /** Causal self-attention with a sliding window on (B, T, H, D) tensors. */
 import { autocastDtype, promote } from "../autocast.ts";
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { statDtype } from "../dtype.ts";
 import { native } from "../native.ts";
 import { sameShape } from "../shape.ts";

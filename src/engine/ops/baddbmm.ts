@@ -1,5 +1,6 @@
 /** beta * input + alpha * (a @ b) as one GEMM whose epilogue adds the input, like torch.baddbmm. */
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { broadcastShapes, formatShape, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { matmul, matmulInto } from "./matmul.ts";

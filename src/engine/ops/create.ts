@@ -1,6 +1,7 @@
 /** Tensor creation: constants, ranges and counter-based random numbers. */
 import { type DType, type Device } from "../dtype.ts";
 import { native } from "../native.ts";
+import { RandomKind } from "../native-kernels.ts";
 import { checkShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 
@@ -57,14 +58,14 @@ function nextSeed(): number {
 /** Fills `t` (contiguous) in place with N(mean, std^2). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   if (t.device === "meta") return t; // no values, and no draw: a meta model leaves the stream to the real one
-  native.random(t.storage.id, t.offset, t.numel, 0, nextSeed(), mean, std);
+  native.random(t.storage.id, t.offset, t.numel, RandomKind.normal, nextSeed(), mean, std);
   return t;
 }
 
 /** Fills `t` (contiguous) in place with U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   if (t.device === "meta") return t;
-  native.random(t.storage.id, t.offset, t.numel, 1, nextSeed(), low, high);
+  native.random(t.storage.id, t.offset, t.numel, RandomKind.uniform, nextSeed(), low, high);
   return t;
 }
 

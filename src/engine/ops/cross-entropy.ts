@@ -1,6 +1,7 @@
 /** Cross-entropy over the last dim with ignore_index and an optional fused logit softcap. */
-import { takeForGradient } from "../activations.ts";
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { takeForGradient } from "../module-scope.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { statDtype } from "../dtype.ts";
 import { native } from "../native.ts";
 import { formatShape, sameShape } from "../shape.ts";

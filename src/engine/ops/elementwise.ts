@@ -1,17 +1,18 @@
 /** Elementwise ops: broadcasting binary arithmetic, unary functions and scalar ops. */
 import { promote } from "../autocast.ts";
-import { apply, defineOp, opError, type OpDef } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp, type OpDef } from "../op-registry.ts";
 import { isFloat } from "../dtype.ts";
 import { native } from "../native.ts";
+import { BinaryOp, UnaryOp } from "../native-kernels.ts";
 import { broadcastShapes, formatShape, sameShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { productSumToShape, sumToShape } from "./reduce.ts";
 
-const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4 } as const;
-type BinaryName = keyof typeof BINARY;
+type BinaryName = keyof typeof BinaryOp;
 
 /** Strides that read `t` as if broadcast to `shape` (0 on broadcast dims). */
-export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
+function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
   const lead = shape.length - t.ndim;
   return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]));
 }
@@ -19,7 +20,7 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 function binaryForward(name: BinaryName, a: Tensor, b: Tensor, out?: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape)!;
   const o = out ?? Tensor.empty(shape, promote(a.dtype, b.dtype), a.device);
-  native.binary(BINARY[name], a.storage.id, a.offset, broadcastStrides(a, shape), b.storage.id, b.offset,
+  native.binary(BinaryOp[name], a.storage.id, a.offset, broadcastStrides(a, shape), b.storage.id, b.offset,
     broadcastStrides(b, shape), o.storage.id, o.offset, shape);
   return o;
 }
@@ -88,12 +89,7 @@ function binary(op: OpDef<null>, a: Tensor, b: Tensor): Tensor {
   return apply(op, [a, b], null)[0];
 }
 
-// Unary op codes match native/common/kernels.h UnaryOp.
-const UNARY = {
-  neg: 0, relu: 1, square: 2, tanh: 3, sigmoid: 4, rsqrt: 5, exp: 6, log: 7, sqrt: 8, abs: 9,
-  add_scalar: 10, mul_scalar: 11, pow_scalar: 12, relu_square: 13, softcap: 14, sign: 15, step: 16,
-} as const;
-type UnaryName = keyof typeof UNARY;
+type UnaryName = keyof typeof UnaryOp;
 
 /** What each derivative in native/common/unary-math.h reads: the input x, the output y, or neither. */
 const DERIVATIVE_READS: Record<UnaryName, { x: boolean; y: boolean } | null> = {
@@ -104,7 +100,7 @@ const DERIVATIVE_READS: Record<UnaryName, { x: boolean; y: boolean } | null> = {
 };
 
 function defineUnary(name: UnaryName): OpDef<{ s: number }> {
-  const code = UNARY[name];
+  const code = UnaryOp[name];
   const reads = DERIVATIVE_READS[name];
   return defineOp<{ s: number }>({
     name,
@@ -128,7 +124,7 @@ function defineUnary(name: UnaryName): OpDef<{ s: number }> {
   });
 }
 
-const unaryOps = Object.fromEntries((Object.keys(UNARY) as UnaryName[]).map((n) => [n, defineUnary(n)])) as Record<UnaryName, OpDef<{ s: number }>>;
+const unaryOps = Object.fromEntries((Object.keys(UnaryOp) as UnaryName[]).map((n) => [n, defineUnary(n)])) as Record<UnaryName, OpDef<{ s: number }>>;
 
 function unary(name: UnaryName, x: Tensor, s = 0): Tensor {
   if (!isFloat(x.dtype)) throw opError(name, `expected a floating-point tensor, got ${x.dtype}`, [x]);

@@ -1,5 +1,6 @@
 /** Embedding lookup: gather rows of a (vocab, dim) table; backward scatter-adds. */
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { native } from "../native.ts";
 import { Tensor } from "../tensor.ts";
 import { zeros } from "./create.ts";

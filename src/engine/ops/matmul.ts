@@ -1,6 +1,7 @@
 /** Matrix multiplication (batched, with transposed views read in place) and linear. */
 import { autocastDtype } from "../autocast.ts";
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { native } from "../native.ts";
 import { formatShape, numelOf, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";

@@ -1,7 +1,9 @@
 /** Reductions: sum, mean and norm over dims, and sumToShape for broadcast gradients. */
 import { promote } from "../autocast.ts";
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { native } from "../native.ts";
+import { ReduceOp } from "../native-kernels.ts";
 import { normalizeDim, numelOf, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 
@@ -11,7 +13,7 @@ function sumDim(x: Tensor, d: number): Tensor {
   const outer = numelOf(shape.slice(0, d)), r = shape[d], inner = numelOf(shape.slice(d + 1));
   shape[d] = 1;
   const out = Tensor.empty(shape, x.dtype, x.device);
-  native.reduce(0, x.storage.id, x.offset, out.storage.id, 0, outer, r, inner);
+  native.reduce(ReduceOp.sum, x.storage.id, x.offset, out.storage.id, 0, outer, r, inner);
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** RMSNorm without weight over the last dim. */
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { DTYPE_EPS, statDtype } from "../dtype.ts";
 import { native } from "../native.ts";
 import { Tensor } from "../tensor.ts";

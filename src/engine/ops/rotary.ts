@@ -1,5 +1,6 @@
 /** Rotary position embedding on (B, T, H, D) with cos/sin tables of shape (T, D/2). */
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { native } from "../native.ts";
 import { formatShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";

@@ -1,5 +1,6 @@
 /** Softmax and log-softmax over one dim (computed on the last; other dims are transposed there). */
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import { native } from "../native.ts";
 import { normalizeDim } from "../shape.ts";
 import { Tensor } from "../tensor.ts";

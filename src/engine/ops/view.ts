@@ -1,6 +1,7 @@
 /** Views (reshape, transpose, permute, slice, expand), copies, casts and concatenation. */
 import { castOnce } from "../autocast.ts";
-import { apply, defineOp, opError } from "../dispatch.ts";
+import { apply, opError } from "../dispatch.ts";
+import { defineOp } from "../op-registry.ts";
 import type { DType } from "../dtype.ts";
 import { native } from "../native.ts";
 import { contiguousStrides, formatShape, normalizeDim, numelOf, sameShape } from "../shape.ts";

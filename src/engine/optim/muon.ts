@@ -6,7 +6,7 @@
  * Polar Express runs in bf16 by default, as the reference's does (tensor cores on the GPU); the
  * momentum, NorMuon's statistics and the update stay in the parameters' dtype.
  */
-import { noGrad } from "../autograd.ts";
+import { noGrad } from "../grad-mode.ts";
 import { isFloat, statDtype, type DType, type Device } from "../dtype.ts";
 import { trackAllocations } from "../memory.ts";
 import { native } from "../native.ts";

@@ -61,7 +61,7 @@ describe("productSumToShape (a broadcast multiplier's gradient)", () => {
   it("the native op wants the wider input dtype for its output", () => {
     const a = E.zeros([4], { dtype: "bf16" }), b = E.zeros([4]), out = E.zeros([1], { dtype: "bf16" });
     expect(() => native.productSum(a.storage.id, 0, b.storage.id, 0, out.storage.id, 0, 1, 4, 1))
-      .toThrow("product sum: expected out to be f32, got bf16");
+      .toThrow("productSum: expected out to be f32, got bf16");
   });
 
   it("gives mul's gradients for a scalar and a gate multiplier, by finite differences", () => {

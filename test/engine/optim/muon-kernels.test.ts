@@ -175,15 +175,15 @@ describe("Muon's native kernels reject bad arguments", () => {
     const g = [f64([2, 3]), f64([2, 3])], buf = f64([2, 6]), out = f64([2, 6]);
     const call = (gi: [number[], number[]], b = buf, o = out, n = 6) => () =>
       native.muonMomentum(...gi, b.storage.id, 0, o.storage.id, 0, n, 0.9);
-    expect(call([[g[0].storage.id, 987654], [0, 0]])).toThrow(/muon momentum \(grads\): storage #987654 is not live/);
-    expect(call([[g[0].storage.id, 1.5], [0, 0]])).toThrow("muon momentum: argument 0 must be an array of integers; entry 1 is not");
-    expect(call([[g[0].storage.id], [0, 0]])).toThrow("muon momentum: grads has 1 storage ids but 2 offsets");
-    expect(call(ids(g), buf, out, 7)).toThrow(/muon momentum \(momentum buffer\): access \[0, 14\) is outside the storage of 12 elements/);
-    expect(call([ids(g)[0], [0, 1]])).toThrow(/muon momentum \(grads\): access \[1, 7\) is outside the storage of 6 elements/);
-    expect(call(ids([g[0], E.zeros([2, 3])]))).toThrow("muon momentum: expected grads to be f64, got f32");
-    expect(call(ids(g), buf, E.zeros([2, 6]))).toThrow("muon momentum: out is f32 but the first input is f64");
+    expect(call([[g[0].storage.id, 987654], [0, 0]])).toThrow(/muonMomentum \(grads\): storage #987654 is not live/);
+    expect(call([[g[0].storage.id, 1.5], [0, 0]])).toThrow("muonMomentum: argument 0 (grads) must be an array of integers; entry 1 is not");
+    expect(call([[g[0].storage.id], [0, 0]])).toThrow("muonMomentum: grads has 1 storage ids but 2 offsets");
+    expect(call(ids(g), buf, out, 7)).toThrow(/muonMomentum \(buf\): access \[0, 14\) is outside the storage of 12 elements/);
+    expect(call([ids(g)[0], [0, 1]])).toThrow(/muonMomentum \(grads\): access \[1, 7\) is outside the storage of 6 elements/);
+    expect(call(ids([g[0], E.zeros([2, 3])]))).toThrow("muonMomentum: expected grads to be f64, got f32");
+    expect(call(ids(g), buf, E.zeros([2, 6]))).toThrow("muonMomentum: out is f32 but buf is f64");
     const i32 = E.zeros([2, 6], { dtype: "i32" });
-    expect(call(ids([i32.slice(0, 0, 1), i32.slice(0, 1, 2)]), i32, i32)).toThrow(/muon momentum: expected a floating-point dtype/);
+    expect(call(ids([i32.slice(0, 0, 1), i32.slice(0, 1, 2)]), i32, i32)).toThrow(/muonMomentum: expected buf to be a floating-point dtype/);
   });
 
   it("norMuon", () => {
@@ -192,8 +192,8 @@ describe("Muon's native kernels reject bad arguments", () => {
       native.norMuon(xx.storage.id, 0, s.storage.id, 0, sc.storage.id, 0, 2, rows, 5, 0.95);
     expect(() => native.norMuon(987654, 0, sm.storage.id, 0, scale.storage.id, 0, 2, 3, 5, 0.95)).toThrow(/norMuon \(x\): storage #987654 is not live/);
     expect(call(x, sm, scale, 4)).toThrow(/norMuon \(x\): access \[0, 40\) is outside the storage of 30 elements/);
-    expect(call(x, f64([2, 4]))).toThrow(/norMuon \(second moment\): access \[0, 10\) is outside the storage of 8 elements/);
-    expect(call(x, E.zeros([2, 5], { dtype: "i32" }))).toThrow(/norMuon: expected a floating-point dtype/);
+    expect(call(x, f64([2, 4]))).toThrow(/norMuon \(secondMoment\): access \[0, 10\) is outside the storage of 8 elements/);
+    expect(call(x, E.zeros([2, 5], { dtype: "i32" }))).toThrow(/norMuon: expected secondMoment to be a floating-point dtype/);
     expect(call(x, sm, E.zeros([2, 5]))).toThrow("norMuon: expected scale to be f64, got f32");
     expect(call(E.zeros([2, 3, 5], { dtype: "bf16" }), sm, E.zeros([2, 5]))).toThrow("norMuon: expected scale to be f64, got f32");
     expect(call(E.zeros([2, 3, 5], { dtype: "bf16" }), E.zeros([2, 5], { dtype: "bf16" }), E.zeros([2, 5]))).not.toThrow();
@@ -203,14 +203,14 @@ describe("Muon's native kernels reject bad arguments", () => {
     const p = [f64([3, 5]), f64([3, 5])], x = f64([2, 3, 5]), scale = f64([2, 5]);
     const call = (pi: [number[], number[]], xx = x, sc = scale, cols = 5) => () =>
       native.muonUpdate(...pi, xx.storage.id, 0, sc.storage.id, 0, 3, cols, 0.1, 0.2);
-    expect(call([[p[0].storage.id, -4], [0, 0]])).toThrow(/muon update \(params\): storage #-4 is not live/);
-    expect(call(ids(p), x, f64([2, 4]))).toThrow(/muon update \(scale\): access \[0, 10\) is outside the storage of 8 elements/);
-    expect(call(ids(p), x, scale, 6)).toThrow(/muon update \(x\): access \[0, 36\) is outside the storage of 30 elements/);
-    expect(call(ids([p[0], E.zeros([3, 5])]))).toThrow("muon update: expected params to be f64, got f32");
-    expect(call(ids(p), x, E.zeros([2, 5]))).toThrow("muon update: expected scale to be f64, got f32");
-    expect(call(ids(p), E.zeros([2, 3, 5], { dtype: "bf16" }), E.zeros([2, 5]))).toThrow("muon update: expected scale to be f64, got f32");
+    expect(call([[p[0].storage.id, -4], [0, 0]])).toThrow(/muonUpdate \(params\): storage #-4 is not live/);
+    expect(call(ids(p), x, f64([2, 4]))).toThrow(/muonUpdate \(scale\): access \[0, 10\) is outside the storage of 8 elements/);
+    expect(call(ids(p), x, scale, 6)).toThrow(/muonUpdate \(x\): access \[0, 36\) is outside the storage of 30 elements/);
+    expect(call(ids([p[0], E.zeros([3, 5])]))).toThrow("muonUpdate: expected params to be f64, got f32");
+    expect(call(ids(p), x, E.zeros([2, 5]))).toThrow("muonUpdate: expected scale to be f64, got f32");
+    expect(call(ids(p), E.zeros([2, 3, 5], { dtype: "bf16" }), E.zeros([2, 5]))).toThrow("muonUpdate: expected scale to be f64, got f32");
     expect(() => native.muonUpdate(...ids(p), x.storage.id, 0, scale.storage.id, 0, 3, 5, 0.1, "x" as unknown as number))
-      .toThrow("muon update: argument 9 must be a number");
+      .toThrow("muonUpdate: argument 9 (weightDecay) must be a number");
   });
 
   it("matmulInto, which Polar Express uses for its GEMM epilogues", () => {

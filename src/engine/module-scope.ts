@@ -1,10 +1,11 @@
 /**
- * Activation memory. JS cannot say when a tensor becomes unreachable without the garbage
- * collector, so a module call is the unit: when its forward returns, the arena storages made
- * inside it that the result does not hold become orphans, which only the tape can still need.
- * An orphan that no backward reads goes back to the arena at once; the rest go after the last
- * backward that reads them. Ops declare what their backward reads (`keeps`), and rms_norm and
- * relu² differentiate from their outputs, so each layer keeps about what PyTorch keeps.
+ * The memory scope of a module call. JS cannot say when a tensor becomes unreachable without
+ * the garbage collector, so a module call is the unit: when its forward returns, the arena
+ * storages made inside it that the result does not hold become orphans, which only the tape can
+ * still need. An orphan that no backward reads goes back to the arena at once; the rest go after
+ * the last backward that reads them. Ops declare what their backward reads (`keeps`), and
+ * rms_norm and relu² differentiate from their outputs, so each layer keeps about what PyTorch
+ * keeps.
  */
 import type { Storage } from "./memory.ts";
 import { noteAllocated, trackAllocations } from "./memory.ts";

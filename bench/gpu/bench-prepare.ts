@@ -11,6 +11,7 @@
  */
 import { backend, memoryStats, peakBf16Flops } from "../../src/engine/index.ts";
 import { evaluateBpb as evaluateLossFnBpb } from "../../src/data/evaluate-bpb.ts";
+import { trainingClock } from "../../src/data/training-clock.ts";
 import { modelLossFn, type LossModel } from "../../src/data/model-bpb.ts";
 import type { Batch } from "../../src/data/packed-batches.ts";
 import { formatSummary, type RunSummary } from "../../src/data/run-report.ts";
@@ -47,6 +48,9 @@ export async function* makeDataloader(_tokenizer: Tokenizer, B: number, T: numbe
     yield batch;
   }
 }
+
+/** The budget clock train.ts's loop reads: wall time from the end of the first step, as the GPU profile's. */
+export const trainingTime: () => number = trainingClock("wall", undefined, () => backend().threads);
 
 /** val_bpb over the file's validation rows (as many whole batches of up to B rows as they fill). */
 export async function evaluateBpb(model: LossModel, batchSize: number): Promise<number> {

@@ -36,7 +36,9 @@ export abstract class Module {
         });
       }
     }
-    for (const [n, p] of out) if (!p.name) p.name = n;
+    // A parameter's name is its path from the outermost module that lists it: a block's own
+    // call names it "attn.c_q.weight", the model's call later "h.0.attn.c_q.weight".
+    for (const [n, p] of out) if (!p.name || n.endsWith(`.${p.name}`)) p.name = n;
     return out;
   }
 

@@ -148,11 +148,18 @@ describe.concurrent("the action on the test profile", { timeout: 180_000 }, () =
     expect(readdirSync(run.resultDir).sort()).toEqual(["result.json", "train.log"]);
   });
 
-  it.each(["sleepsPastBudget", "busyLoops"])("%s: timeout, killed at the budget plus the startup allowance", async (variant) => {
-    const run = await runAction(variant, { "startup-allowance": "3" });
+  it("sleepsPastBudget: timeout, killed on the wall clock (a hung run spends no CPU budget)", async () => {
+    const run = await runAction("sleepsPastBudget", { "startup-allowance": "3" });
     expectStatus(run, "timeout");
     expect(run.result.reason).toMatch(/^killed after \d+ s of wall time: the runner's limit for TIME_BUDGET 5 s .*, with a startup allowance of 3 s$/);
     expect(readFileSync(join(run.resultDir, "train.log"), "utf8")).toMatch(/^\[runner\] killed after \d+ s/m);
+  });
+
+  it("busyLoops: rejected, stopped once the runner's CPU clock passes the budget", async () => {
+    const run = await runAction("busyLoops", { "startup-allowance": "3" });
+    expectStatus(run, "rejected");
+    expect(run.result.reason).toMatch(/^budget: trained past TIME_BUDGET/);
+    expect(run.result.val_bpb).toBeNull();
   });
 
   it("produces NaN: crash, FAIL in the excerpt", async () => {

@@ -12,8 +12,6 @@
  * AUTORESEARCH_DATA (a directory of .parquet/.txt shards, or a climbmix mirror URL); the cache
  * from `--cache-dir` or AUTORESEARCH_CACHE_DIR (default ~/.cache/autoresearch).
  */
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { sharedEncoder } from "./src/data/encode-pool.ts";
 import { evaluateBpb as evaluateLossFnBpb, type TokenLossFn } from "./src/data/evaluate-bpb.ts";
@@ -101,6 +99,7 @@ import { readFlag } from "./src/data/profiles.ts";
 import { exportTrace } from "./src/data/trace-export.ts";
 import { BUDGET_FILE_ENV } from "./src/data/budget-reading.ts";
 import { trainingClock } from "./src/data/training-clock.ts";
+import { isMainModule } from "./src/data/is-main-module.ts";
 import { backend } from "./src/engine/index.ts";
 
 export type { LossModel, RunSummary };
@@ -175,7 +174,7 @@ async function main(): Promise<void> {
   console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${shards.train.length + 1} shards in ${layout.shardDir}, vocab ${tokenizer.vocabSize}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
   await main().catch((error: Error) => {
     console.error(`prepare: ${error.message}`);
     process.exitCode = 1;

@@ -2,8 +2,8 @@
  * The `autoresearch` command: the research loop on a local git repository, and the
  * commands around it (init, prepare, train, report). See `autoresearch --help`.
  */
-import { realpathSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { isMainModule } from "../data/is-main-module.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DEFAULT_CONFIG } from "../research/research-config.ts";
 import type { PlanSettings } from "../research/plan.ts";
@@ -310,4 +310,4 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await runCli(process.argv.slice(2));
+if (isMainModule(import.meta.url)) await runCli(process.argv.slice(2));

@@ -8,7 +8,7 @@ import type { ExperimentSpec, Forge } from "../research/research-step.ts";
 import { EXPERIMENT_TRAILER, mergeMetric, squashMessage } from "../research/squash-message.ts";
 import { EDITABLE_FILE } from "../runner/guards/diff.ts";
 import { DEFAULT_SEED, SEED_TRAILER } from "../runner/result.ts";
-import { commitTree, git, GitError, resolveRef, treeWithFile } from "./git.ts";
+import { commitTree, git, resolveRef, treeWithFile } from "./git.ts";
 import { readState, writeState, type LocalState, type RefUpdate, type StoredState } from "./local-state.ts";
 import { writeLedger } from "./write-ledger.ts";
 

@@ -13,8 +13,8 @@
  * AUTORESEARCH_CACHE_DIR, AUTORESEARCH_DATA) and prints one JSON line:
  * `{"status":"ok","val_bpb":..}`, or `{"status":"rejected"|"crash","reason":..}` and exits 1.
  */
-import { realpathSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { isMainModule } from "../data/is-main-module.ts";
 import { parseArgs } from "node:util";
 
 const [command, ...rest] = process.argv.slice(2);
@@ -80,7 +80,7 @@ async function evaluate(): Promise<void> {
 
 const commands: Record<string, () => Promise<void>> = { run, evaluate };
 // Runs only as the program, so importing this file (a test, a tool) starts nothing.
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
   if (!Object.hasOwn(commands, command ?? "")) {
     console.error(`Expected a command, \`run\` or \`evaluate\`, got \`${command ?? ""}\``);
     process.exitCode = 2;
